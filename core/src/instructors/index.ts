@@ -1,0 +1,2 @@
+export { findInstructors, type FindInstructorsInput } from './find-instructors.ts';
+export { displayName, displayRating, type PublicInstructor, MIN_REVIEWS_FOR_RATING } from './instructor.ts';
