@@ -1,14 +1,47 @@
 import type { Server } from 'node:http';
 import { prepareDatabase } from './bootstrap.ts';
 import { type AppConfig, loadConfig } from './config.ts';
-import { createApp } from './http/app.ts';
+import { createAuthDeps } from './auth/auth-deps.ts';
+import { type AppOptions, createApp } from './http/app.ts';
+import { sweepExpiredIdempotencyKeys } from './http/idempotency-store.ts';
+import { createPlatformDeps } from './http/platform.ts';
+import { createJobObserverMetrics } from './jobs/metrics.ts';
+import { startJobs } from './jobs/start-jobs.ts';
 import { systemClock } from './shared/clock.ts';
 import { createLogger, type Logger } from './shared/logger.ts';
 
-/** Starts the API process; resolves once it listens. Returns a stop function for graceful shutdown. */
-export async function startApi(config: AppConfig, logger: Logger): Promise<{ server: Server; url: string; stop: () => Promise<void> }> {
+/**
+ * Starts the API process; resolves once it listens. Returns a stop function for graceful shutdown.
+ * `appOptions` adds routes (the benchmarks' hello routes served by this same process).
+ */
+export async function startApi(
+  config: AppConfig,
+  logger: Logger,
+  appOptions: AppOptions = {},
+): Promise<{ server: Server; url: string; stop: () => Promise<void> }> {
   const database = await prepareDatabase(config, logger);
-  const app = createApp({ config, database, logger, clock: systemClock, startedAt: new Date() });
+  const platform = await createPlatformDeps({ config, database, logger, clock: systemClock });
+  const auth = createAuthDeps({ config: config.auth, clock: systemClock, logger });
+  // On the embedded engine this process owns the database, so it runs the job worker and the
+  // scheduler too; with DATABASE_URL they run in worker processes (src/worker.ts).
+  const jobs = await startJobs(database, {
+    config: config.jobs,
+    clock: systemClock,
+    logger,
+    runWorker: config.jobs.inApi,
+    release: config.release,
+    observer: config.jobs.inApi ? createJobObserverMetrics(platform.metrics.registry) : undefined,
+  });
+  const app = createApp(
+    { config, database, logger, clock: systemClock, startedAt: new Date(), auth, jobs: jobs.queue, ...platform },
+    appOptions,
+  );
+  const idempotencySweep = setInterval(() => {
+    sweepExpiredIdempotencyKeys(database).catch((error: unknown) =>
+      logger.warn({ err: { message: (error as Error).message } }, 'could not delete expired idempotency keys'),
+    );
+  }, 3_600_000);
+  idempotencySweep.unref();
   const server = await new Promise<Server>((resolve, reject) => {
     const listening = app.listen(config.port, config.host, () => resolve(listening));
     listening.once('error', reject);
@@ -35,6 +68,9 @@ export async function startApi(config: AppConfig, logger: Logger): Promise<{ ser
         });
         server.closeIdleConnections();
       });
+      clearInterval(idempotencySweep);
+      await jobs.stop();
+      await platform.close();
       await database.close();
     })();
     return stopping;

@@ -25,6 +25,17 @@ export interface AuditLog {
   metadata: ColumnType<JsonValue, string | undefined, string>;
 }
 
+export interface AuthSessions {
+  id: string;
+  userId: string;
+  createdAt: ColumnType<Date, Date | string | undefined, Date | string>;
+  lastUsedAt: ColumnType<Date, Date | string | undefined, Date | string>;
+  revokedAt: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  revokedReason: string | null;
+  userAgent: string | null;
+  ipHash: string | null;
+}
+
 export interface AvailabilityDays {
   instructorId: string;
   day: string;
@@ -93,6 +104,19 @@ export interface Bookings {
   leadingRange: GeneratedAlways<string | null>;
 }
 
+export interface IdempotencyKeys {
+  principalKey: string;
+  key: string;
+  requestHash: string;
+  status: string;
+  lockedUntil: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  responseStatus: number | null;
+  responseBody: string | null;
+  createdAt: ColumnType<Date, Date | string | undefined, Date | string>;
+  completedAt: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  expiresAt: ColumnType<Date, Date | string, Date | string>;
+}
+
 export interface InstructorProfiles {
   userId: string;
   bio: Generated<string>;
@@ -141,9 +165,94 @@ export interface InstructorServices {
   updatedAt: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
+export interface JobEffects {
+  key: string;
+  jobName: string;
+  jobId: string | null;
+  effect: string;
+  result: ColumnType<JsonValue, string | undefined, string>;
+  createdAt: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface JobSchedules {
+  name: string;
+  cron: string;
+  jobName: string;
+  enabled: Generated<boolean>;
+  disabledReason: string | null;
+  lastSlotAt: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  lastEnqueuedAt: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  lastJobId: string | null;
+  lastRunAt: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  lastOutcome: string | null;
+  lastError: string | null;
+  lastDurationMs: number | null;
+  nextRunAt: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  missedRuns: Generated<number>;
+  updatedAt: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface LoginThrottle {
+  key: string;
+  failures: Generated<number>;
+  windowStartedAt: ColumnType<Date, Date | string, Date | string>;
+  lastFailureAt: ColumnType<Date, Date | string, Date | string>;
+}
+
+export interface Outbox {
+  id: string;
+  channel: string;
+  template: string;
+  recipient: string;
+  payload: ColumnType<JsonValue, string | undefined, string>;
+  status: Generated<string>;
+  attempts: Generated<number>;
+  lastError: string | null;
+  createdAt: ColumnType<Date, Date | string | undefined, Date | string>;
+  sentAt: ColumnType<Date | null, Date | string | null, Date | string | null>;
+}
+
+export interface PasswordResetTokens {
+  id: string;
+  userId: string;
+  tokenHash: string;
+  createdAt: ColumnType<Date, Date | string | undefined, Date | string>;
+  expiresAt: ColumnType<Date, Date | string, Date | string>;
+  usedAt: ColumnType<Date | null, Date | string | null, Date | string | null>;
+}
+
 export interface Permissions {
   name: string;
   description: string;
+}
+
+export interface QueueDepthSamples {
+  queue: string;
+  sampledAt: ColumnType<Date, Date | string, Date | string>;
+  queued: number;
+  scheduled: number;
+  active: number;
+  failed: number;
+  oldestQueuedSeconds: number | null;
+}
+
+export interface RateLimitOverrides {
+  policy: string;
+  requestLimit: number;
+  periodSeconds: number;
+  mode: string;
+  failClosed: boolean;
+  updatedAt: ColumnType<Date, Date | string | undefined, Date | string>;
+  updatedBy: string | null;
+}
+
+export interface RefreshTokens {
+  id: string;
+  sessionId: string;
+  tokenHash: string;
+  createdAt: ColumnType<Date, Date | string | undefined, Date | string>;
+  expiresAt: ColumnType<Date, Date | string, Date | string>;
+  usedAt: ColumnType<Date | null, Date | string | null, Date | string | null>;
 }
 
 export interface Regions {
@@ -252,16 +361,42 @@ export interface Users {
   updatedAt: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
+export interface WorkerHeartbeats {
+  id: string;
+  host: string;
+  pid: number;
+  queues: string[];
+  concurrency: ColumnType<JsonValue, string | undefined, string>;
+  heartbeatIntervalMs: number;
+  startedAt: ColumnType<Date, Date | string | undefined, Date | string>;
+  lastBeatAt: ColumnType<Date, Date | string | undefined, Date | string>;
+  stoppedAt: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  jobsDone: Generated<number>;
+  jobsFailed: Generated<number>;
+  activeJobs: ColumnType<JsonValue, string | undefined, string>;
+  release: string | null;
+}
+
 export interface DB {
   auditLog: AuditLog;
+  authSessions: AuthSessions;
   availabilityDays: AvailabilityDays;
   blackoutDates: BlackoutDates;
   bookingEvents: BookingEvents;
   bookings: Bookings;
+  idempotencyKeys: IdempotencyKeys;
   instructorProfiles: InstructorProfiles;
   instructorServiceAreas: InstructorServiceAreas;
   instructorServices: InstructorServices;
+  jobEffects: JobEffects;
+  jobSchedules: JobSchedules;
+  loginThrottle: LoginThrottle;
+  outbox: Outbox;
+  passwordResetTokens: PasswordResetTokens;
   permissions: Permissions;
+  queueDepthSamples: QueueDepthSamples;
+  rateLimitOverrides: RateLimitOverrides;
+  refreshTokens: RefreshTokens;
   regions: Regions;
   reviews: Reviews;
   rolePermissions: RolePermissions;
@@ -272,4 +407,5 @@ export interface DB {
   userAddresses: UserAddresses;
   userRoles: UserRoles;
   users: Users;
+  workerHeartbeats: WorkerHeartbeats;
 }

@@ -30,6 +30,21 @@ const processes = [
     // first run seeds the embedded database: allow for it
     readyTimeoutMs: 180_000,
   },
+  // With DATABASE_URL the job worker and scheduler run in their own process (on the embedded
+  // database the API process runs them in-process).
+  ...(env.DATABASE_URL
+    ? [
+        {
+          name: 'worker',
+          command: tsx,
+          args: ['core/src/worker.ts'],
+          env: { WORKER_METRICS_PORT: env.WORKER_METRICS_PORT || '9464' },
+          url: `http://127.0.0.1:${env.WORKER_METRICS_PORT || 9464}/metrics`,
+          ready: `http://127.0.0.1:${env.WORKER_METRICS_PORT || 9464}/healthz`,
+          readyTimeoutMs: 60_000,
+        },
+      ]
+    : []),
   {
     name: 'mcp',
     command: tsx,

@@ -73,14 +73,15 @@ describe('npm start on the embedded defaults', () => {
     expect(output.text).toContain(`http://localhost:${apiPort}/api/v1`);
     expect(output.text).toContain(`http://localhost:${mcpPort}/mcp`);
 
-    const health = await (await fetch(`http://127.0.0.1:${apiPort}/api/v1/health`)).json();
+    const health = (await (await fetch(`http://127.0.0.1:${apiPort}/api/v1/health`)).json()) as { status: string };
     expect(health.status).toBe('ok');
-    const page = await (await fetch(`http://127.0.0.1:${apiPort}/api/v1/instructors?limit=100`)).json();
+    type Page = { items: Array<{ id: string }>; nextCursor: string | null };
+    const page = (await (await fetch(`http://127.0.0.1:${apiPort}/api/v1/instructors?limit=100`)).json()) as Page;
     expect(page.items).toHaveLength(100);
     expect(page.nextCursor).toEqual(expect.any(String));
-    const second = await (
-      await fetch(`http://127.0.0.1:${apiPort}/api/v1/instructors?limit=100&cursor=${encodeURIComponent(page.nextCursor)}`)
-    ).json();
+    const second = (await (
+      await fetch(`http://127.0.0.1:${apiPort}/api/v1/instructors?limit=100&cursor=${encodeURIComponent(page.nextCursor ?? '')}`)
+    ).json()) as Page;
     expect(second.items.length).toBeGreaterThan(0);
     const ids = new Set([...page.items, ...second.items].map((item: { id: string }) => item.id));
     expect(ids.size).toBe(page.items.length + second.items.length);

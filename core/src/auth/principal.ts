@@ -1,3 +1,5 @@
+import { AppError } from '../shared/errors.ts';
+
 /**
  * Who is calling. A principal is a signed-in user (with roles) or a service (with scopes, e.g. the
  * MCP server), or anonymous. Permissions are resolved once per request from the role/scope
@@ -12,6 +14,8 @@ export interface UserPrincipal {
   permissions: ReadonlySet<string>;
   /** Access-token id (jti), for logout and audit. */
   tokenId: string | null;
+  /** The sign-in session (refresh-token family) the access token belongs to. */
+  sessionId?: string | null;
 }
 
 export interface ServicePrincipal {
@@ -45,6 +49,20 @@ export function principalKey(principal: Principal): string | null {
 
 export function hasPermission(principal: Principal, permission: string): boolean {
   return principal.permissions.has(permission);
+}
+
+/**
+ * The signed-in user, for routes about "your own" things. Services have no own-account
+ * permissions, so behind `requirePermission('profile:…:own')` this never throws in practice.
+ */
+export function requireUser(principal: Principal): UserPrincipal {
+  if (principal.kind !== 'user') throw new AppError('forbidden', 'Only a signed-in user can do this.');
+  return principal;
+}
+
+/** A user as the actor of an audit record, before they hold a token (sign-in, registration). */
+export function userActor(userId: string, roles: readonly string[] = []): UserPrincipal {
+  return { kind: 'user', userId, roles, permissions: new Set(), tokenId: null };
 }
 
 declare module 'express-serve-static-core' {

@@ -126,6 +126,17 @@ export function overnightCutoffMs(nowMs: number, locationType: LocationType, zon
   return instantOfLocalMinute(dayClock(morning, zone), cutoffMinute);
 }
 
+// Normalizing is O(n log n); the listing asks once per quarter hour, so remember the result per list.
+const normalizedLists = new WeakMap<readonly Interval[], Interval[]>();
+function normalizedOnce(intervals: readonly Interval[]): Interval[] {
+  let normalized = normalizedLists.get(intervals);
+  if (!normalized) {
+    normalized = normalize(intervals);
+    normalizedLists.set(intervals, normalized);
+  }
+  return normalized;
+}
+
 /** Why a lesson starting at `startMs` cannot be booked, or null when it can. */
 export function startViolation(startMs: number, nowMs: number, request: SlotRequest, context: InstructorContext): RuleViolation | null {
   const offering = offeringViolation(request, context);
@@ -136,7 +147,7 @@ export function startViolation(startMs: number, nowMs: number, request: SlotRequ
   if (startMs > nowMs + HORIZON_DAYS * 24 * 60 * MINUTE_MS) return 'beyond_horizon';
   const cutoff = overnightCutoffMs(nowMs, request.locationType);
   if (cutoff !== null && startMs < cutoff) return 'overnight_protection';
-  if (!covers(normalize(context.openIntervals), startMs, endMs)) return 'not_open';
+  if (!covers(normalizedOnce(context.openIntervals), startMs, endMs)) return 'not_open';
   const ownBuffer = bufferMinutesFor(request.locationType);
   for (const lesson of context.busy) {
     const gapMs = Math.max(ownBuffer, lesson.bufferMinutes) * MINUTE_MS;
@@ -162,8 +173,9 @@ export function bookableStarts(
 ): number[] {
   if (offeringViolation(request, context)) return [];
   const step = SLOT_STEP_MINUTES * MINUTE_MS;
-  const open = normalize(context.openIntervals);
+  const open = normalizedOnce(context.openIntervals);
   const prepared: InstructorContext = { ...context, openIntervals: open };
+  normalizedLists.set(open, open);
   const starts: number[] = [];
   for (const interval of open) {
     const from = Math.max(interval.startMs, windowStartMs);

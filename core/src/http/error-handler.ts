@@ -1,7 +1,9 @@
 import type { ErrorRequestHandler } from 'express';
 import { ZodError } from 'zod';
+import { principalKey } from '../auth/principal.ts';
 import { AppError, type ErrorCode } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
+import { NO_ERROR_REPORTER, type ErrorReporter } from '../observability/sentry.ts';
 
 /** The body of every error answer. */
 export interface ErrorBody {
@@ -88,7 +90,8 @@ function fromZod(error: ZodError): AppError {
   if (issue?.code === 'unrecognized_keys') {
     const keys = (issue as { keys?: string[] }).keys ?? [];
     detail = `Unknown field${keys.length > 1 ? 's' : ''}: ${keys.join(', ')}.`;
-    return new AppError('validation_error', detail, keys[0] ?? field);
+    // a nested unknown key is named by its full path (`policies.search`), like other fields
+    return new AppError('validation_error', detail, keys[0] === undefined ? field : [...(issue.path ?? []), keys[0]].join('.'));
   }
   return new AppError('validation_error', field ? `${field}: ${detail}` : detail, field);
 }
@@ -119,13 +122,19 @@ export function toAppError(error: unknown): AppError | undefined {
   return translateDatabaseError(error);
 }
 
-/** The one error handler. Routes never catch to re-shape errors. */
-export function errorHandler(logger: Logger): ErrorRequestHandler {
+/** The one error handler. Routes never catch to re-shape errors. Unexpected errors also go to the reporter (Sentry). */
+export function errorHandler(logger: Logger, reporter: ErrorReporter = NO_ERROR_REPORTER): ErrorRequestHandler {
   return (error, req, res, _next) => {
     const appError = toAppError(error);
     const requestId = res.getHeader('x-request-id');
     if (!appError) {
       logger.error({ err: error, requestId, method: req.method, url: req.originalUrl }, 'unhandled error');
+      reporter.capture(error, {
+        requestId: typeof requestId === 'string' ? requestId : undefined,
+        method: req.method,
+        route: res.locals.routeTemplate,
+        principal: req.principal ? principalKey(req.principal) : null,
+      });
     } else if (appError.status >= 500) {
       logger.warn(
         { code: appError.code, requestId, method: req.method, url: req.originalUrl, cause: (error as Error).message },

@@ -8,17 +8,15 @@ import { AppError } from '../shared/errors.ts';
  * the domain query and answer 404, so other people's ids are indistinguishable from missing ones.
  */
 export function requirePermission(permission: string): RequestHandler {
-  return (req, _res, next) => {
+  return async (req, _res, next) => {
     const principal = req.principal;
     if (principal.kind === 'anonymous') {
       next(new AppError('unauthenticated', 'Sign in to continue.'));
       return;
     }
     if (!hasPermission(principal, permission)) {
-      req.log?.warn?.(
-        { permission, principal: principal.kind === 'user' ? principal.userId : principal.serviceId, path: req.path },
-        'permission denied',
-      );
+      // Logged and written to the audit log (R10: every denial leaves a trace).
+      await req.recordDenial?.(permission);
       next(new AppError('forbidden', 'You do not have permission to do this.'));
       return;
     }

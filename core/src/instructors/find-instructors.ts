@@ -9,6 +9,8 @@ export interface FindInstructorsInput {
   cursor?: string | undefined;
   serviceId?: string | undefined;
   regionId?: string | undefined;
+  /** Only these instructors (detail pages). */
+  ids?: readonly string[] | undefined;
 }
 
 const InstructorCursor = z.object({ id: z.string() });
@@ -52,6 +54,7 @@ export async function findInstructors(db: Kysely<DB>, input: FindInstructorsInpu
     .orderBy('p.userId')
     .limit(input.limit + 1);
   if (after) query = query.where('p.userId', '>', after.id);
+  if (input.ids) query = input.ids.length ? query.where('p.userId', 'in', [...input.ids]) : query.where(sql<boolean>`false`);
   if (input.serviceId) {
     const serviceId = input.serviceId;
     query = query.where((eb) =>

@@ -70,3 +70,32 @@ export async function createInstructor(
   }
   return { id, instructorServiceId };
 }
+
+/**
+ * Gives an existing user (e.g. one signed in with `loginAs(api, 'instructor')`) an instructor
+ * profile, optionally offering a catalog service (30/60 min, online and studio).
+ */
+export async function addInstructorProfile(
+  database: Database,
+  userId: string,
+  input: { serviceId?: string; isLive?: boolean } = {},
+): Promise<{ instructorServiceId: string | undefined }> {
+  await database.db
+    .insertInto('instructorProfiles')
+    .values({ userId, bio: 'Patient and precise.', isLive: input.isLive ?? true })
+    .execute();
+  if (!input.serviceId) return { instructorServiceId: undefined };
+  const instructorServiceId = newId();
+  await database.db
+    .insertInto('instructorServices')
+    .values({
+      id: instructorServiceId,
+      instructorId: userId,
+      serviceId: input.serviceId,
+      hourlyRateCents: 9000,
+      durations: [30, 60],
+      locationTypes: ['online', 'instructor_location'],
+    })
+    .execute();
+  return { instructorServiceId };
+}

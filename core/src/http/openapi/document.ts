@@ -8,18 +8,61 @@ const COMMON_ERRORS: Record<number, string> = {
   503: 'Temporarily unavailable: retry after `Retry-After` seconds',
 };
 
-function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
-  return z.toJSONSchema(schema, { io, unrepresentable: 'any', reused: 'inline' }) as Record<string, unknown>;
+type JsonSchema = Record<string, unknown>;
+type SchemaOf = (schema: z.ZodType, io: 'input' | 'output') => JsonSchema;
+
+function rewriteRefs(value: unknown, names: ReadonlyMap<string, string>): unknown {
+  if (Array.isArray(value)) return value.map((item) => rewriteRefs(item, names));
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([key, item]) => {
+      if (key === '$ref' && typeof item === 'string' && item.startsWith('#/$defs/')) {
+        const id = item.slice('#/$defs/'.length);
+        return [key, `#/components/schemas/${names.get(id) ?? id}`];
+      }
+      return [key, rewriteRefs(item, names)];
+    }),
+  );
 }
 
-function stripDialect(schema: Record<string, unknown>): Record<string, unknown> {
-  const { $schema: _ignored, ...rest } = schema;
-  return rest;
+/**
+ * zod puts schemas named with `.meta({ id })` in a local `$defs` and points at them with
+ * `#/$defs/<id>`, which in an OpenAPI document would resolve against the document root, where
+ * there is no `$defs`. They move to `components/schemas` instead. When the input and output
+ * forms of one id differ (defaults, transforms), the input form is named `<id>Input`.
+ */
+function schemaCollector(components: Record<string, JsonSchema>): SchemaOf {
+  return (schema, io) => {
+    const { $schema: _dialect, $defs, ...root } = z.toJSONSchema(schema, { io, unrepresentable: 'any', reused: 'inline' }) as JsonSchema;
+    const definitions = ($defs ?? {}) as Record<string, JsonSchema>;
+    const names = new Map<string, string>();
+    for (const [id, definition] of Object.entries(definitions)) {
+      const existing = components[id];
+      const sameAsExisting = existing === undefined || JSON.stringify(existing) === JSON.stringify(rewriteRefs(definition, new Map()));
+      names.set(id, sameAsExisting ? id : `${id}${io === 'input' ? 'Input' : 'Output'}`);
+    }
+    for (const [id, definition] of Object.entries(definitions)) {
+      const name = names.get(id) ?? id;
+      const rewritten = rewriteRefs(definition, names) as JsonSchema;
+      const existing = components[name];
+      if (existing !== undefined && JSON.stringify(existing) !== JSON.stringify(rewritten)) {
+        throw new Error(`Two different schemas are both named "${name}" in the OpenAPI document`);
+      }
+      components[name] = rewritten;
+    }
+    return rewriteRefs(root, names) as JsonSchema;
+  };
 }
 
-function objectParameters(schema: z.ZodObject | undefined, location: 'query' | 'path' | 'header'): unknown[] {
+function objectParameters(
+  schema: z.ZodObject | undefined,
+  location: 'query' | 'path' | 'header',
+  schemaOf: SchemaOf,
+  components: Record<string, JsonSchema>,
+): unknown[] {
   if (!schema) return [];
-  const json = stripDialect(jsonSchema(schema, 'input')) as { properties?: Record<string, Record<string, unknown>>; required?: string[] };
+  let json = schemaOf(schema, 'input') as { $ref?: string; properties?: Record<string, Record<string, unknown>>; required?: string[] };
+  if (json.$ref) json = components[json.$ref.split('/').pop() ?? ''] ?? {};
   return Object.entries(json.properties ?? {}).map(([name, property]) => {
     const { description, ...propertySchema } = property;
     return {
@@ -40,6 +83,9 @@ export function toOpenApiPath(path: string): string {
 /** The OpenAPI 3.1 document, generated from the zod schemas the routes declare. */
 export function buildOpenApiDocument(routes: readonly RouteSpec[], info: { version: string; serverUrl: string }): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
+  const components: Record<string, JsonSchema> = {};
+  const schemaOf = schemaCollector(components);
+  schemaOf(ErrorBodySchema, 'output');
   for (const spec of routes) {
     const path = toOpenApiPath(spec.path);
     const responses: Record<string, unknown> = {};
@@ -47,13 +93,18 @@ export function buildOpenApiDocument(routes: readonly RouteSpec[], info: { versi
       responses[status] = {
         description: response.description,
         ...(response.schema
-          ? { content: { [response.contentType ?? 'application/json']: { schema: stripDialect(jsonSchema(response.schema, 'output')) } } }
+          ? { content: { [response.contentType ?? 'application/json']: { schema: schemaOf(response.schema, 'output') } } }
           : {}),
       };
     }
     const errorStatuses = {
       ...COMMON_ERRORS,
       ...(spec.auth === 'public' ? {} : { 401: 'Missing or invalid credentials', 403: 'Not allowed' }),
+      ...(spec.headers?.shape['Idempotency-Key']
+        ? {
+            409: 'Idempotency-Key already used with another body (`idempotency_key_reused`), or its first request is still running (`idempotency_in_progress`, retry after `Retry-After`)',
+          }
+        : {}),
     };
     for (const [status, description] of Object.entries(errorStatuses)) {
       responses[status] ??= { description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
@@ -65,14 +116,13 @@ export function buildOpenApiDocument(routes: readonly RouteSpec[], info: { versi
       tags: spec.tags,
       ...(spec.auth === 'public' ? { security: [] } : {}),
       ...(typeof spec.auth === 'object' ? { 'x-required-permission': spec.auth.permission } : {}),
+      'x-rate-limit-policy': spec.rateLimit ?? 'default',
       parameters: [
-        ...objectParameters(spec.params, 'path'),
-        ...objectParameters(spec.query, 'query'),
-        ...objectParameters(spec.headers, 'header'),
+        ...objectParameters(spec.params, 'path', schemaOf, components),
+        ...objectParameters(spec.query, 'query', schemaOf, components),
+        ...objectParameters(spec.headers, 'header', schemaOf, components),
       ],
-      ...(spec.body
-        ? { requestBody: { required: true, content: { 'application/json': { schema: stripDialect(jsonSchema(spec.body, 'input')) } } } }
-        : {}),
+      ...(spec.body ? { requestBody: { required: true, content: { 'application/json': { schema: schemaOf(spec.body, 'input') } } } } : {}),
       responses,
     };
   }
@@ -88,7 +138,7 @@ export function buildOpenApiDocument(routes: readonly RouteSpec[], info: { versi
     security: [{ bearer: [] }],
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
-      schemas: { Error: stripDialect(jsonSchema(ErrorBodySchema, 'output')) },
+      schemas: Object.fromEntries(Object.entries(components).sort(([a], [b]) => a.localeCompare(b))),
     },
     paths,
   };

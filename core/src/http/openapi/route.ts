@@ -1,5 +1,6 @@
 import { type RequestHandler, Router } from 'express';
 import { z } from 'zod';
+import type { RateLimitPolicyName } from '../rate-limit-policies.ts';
 
 export const ErrorBodySchema = z
   .object({
@@ -26,6 +27,8 @@ export interface RouteSpec {
   body?: z.ZodType;
   /** Request headers the route reads (e.g. Idempotency-Key, If-Match). */
   headers?: z.ZodObject;
+  /** The rate-limit policy the route opts into (stricter ones for login, password reset, money); `default` otherwise. */
+  rateLimit?: RateLimitPolicyName;
   responses: Record<number, { description: string; schema?: z.ZodType; contentType?: string }>;
 }
 
@@ -41,7 +44,11 @@ export interface ApiRouter {
  * answer is checked against the schema declared for its status, so the document cannot drift
  * from what the API really sends.
  */
-export function createApiRouter(options: { validateResponses: boolean }): ApiRouter {
+export function createApiRouter(options: {
+  validateResponses: boolean;
+  /** Middleware every route gets before its own handlers, derived from its spec (metrics label, rate limit). */
+  guards?: (spec: RouteSpec) => RequestHandler[];
+}): ApiRouter {
   const router = Router();
   const routes: RouteSpec[] = [];
   return {
@@ -49,7 +56,7 @@ export function createApiRouter(options: { validateResponses: boolean }): ApiRou
     routes,
     add(spec, ...handlers) {
       routes.push(spec);
-      const chain = options.validateResponses ? [responseValidator(spec), ...handlers] : handlers;
+      const chain = [...(options.validateResponses ? [responseValidator(spec)] : []), ...(options.guards?.(spec) ?? []), ...handlers];
       router[spec.method](spec.path, ...chain);
     },
   };

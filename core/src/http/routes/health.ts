@@ -11,7 +11,13 @@ const HealthResponse = z.object({
   uptimeSeconds: z.number().int(),
 });
 
-const Check = z.object({ ok: z.boolean(), latencyMs: z.number().optional(), error: z.string().optional() });
+const Check = z.object({
+  ok: z.boolean(),
+  latencyMs: z.number().optional(),
+  error: z.string().optional(),
+  skipped: z.boolean().optional().describe('Not configured, so not checked'),
+  critical: z.boolean().optional().describe('false: a failure degrades service but does not make the process unready'),
+});
 const ReadyResponse = z.object({
   status: z.enum(['ready', 'not_ready']),
   checks: z
@@ -49,7 +55,7 @@ export function healthRoutes(api: ApiRouter, deps: ApiDeps): void {
       method: 'get',
       path: '/ready',
       operationId: 'getReadiness',
-      summary: 'Readiness: database reachable, migrations current',
+      summary: 'Readiness: database reachable, migrations current (Redis reported, not required)',
       tags: ['health'],
       auth: 'public',
       responses: { 200: { description: 'Ready', schema: ReadyResponse }, 503: { description: 'Not ready', schema: ReadyResponse } },
@@ -66,11 +72,25 @@ export function healthRoutes(api: ApiRouter, deps: ApiDeps): void {
         database = { ok: false, error: 'unreachable' };
         migrations = { ok: false, error: 'unknown (database unreachable)' };
       }
+      const redis = await checkRedis(deps);
+      // Redis is degradable (per-process rate limits, money routes 503) and shared by every
+      // process, so an outage must not take all of them out of the load balancer at once.
       const ready = database.ok && migrations.ok;
       res.status(ready ? 200 : 503).json({
         status: ready ? 'ready' : 'not_ready',
-        checks: { database: { ...database, engine: deps.database.engine }, migrations },
+        checks: { database: { ...database, engine: deps.database.engine }, migrations, redis },
       });
     },
   );
+}
+
+async function checkRedis(deps: ApiDeps): Promise<z.infer<typeof Check>> {
+  if (!deps.redis) return { ok: true, skipped: true, critical: false };
+  const started = Date.now();
+  try {
+    await deps.redis.ping();
+    return { ok: true, latencyMs: Date.now() - started, critical: false };
+  } catch {
+    return { ok: false, error: 'unreachable', latencyMs: Date.now() - started, critical: false };
+  }
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { findInstructors } from '../../instructors/index.ts';
+import { findInstructors, getInstructor } from '../../instructors/index.ts';
 import { CursorParam, LimitParam } from '../../shared/pagination.ts';
 import type { ApiDeps } from '../deps.ts';
 import type { ApiRouter } from '../openapi/route.ts';
@@ -58,6 +58,25 @@ export function instructorRoutes(api: ApiRouter, deps: ApiDeps): void {
       const page = await findInstructors(deps.database.db, query);
       res.setHeader('Cache-Control', 'public, max-age=30');
       res.json(page);
+    },
+  );
+
+  const InstructorParams = z.object({ id: z.string().min(1).max(64).describe('Instructor id') }).strict();
+  api.add(
+    {
+      method: 'get',
+      path: '/instructors/:id',
+      operationId: 'getInstructor',
+      summary: 'An instructor’s public profile and offerings',
+      tags: ['instructors'],
+      auth: 'public',
+      params: InstructorParams,
+      responses: { 200: { description: 'The instructor', schema: PublicInstructorSchema } },
+    },
+    async (req, res) => {
+      const { id } = InstructorParams.parse(req.params);
+      res.setHeader('Cache-Control', 'public, max-age=30');
+      res.json(await getInstructor(deps.database.db, id));
     },
   );
 }
