@@ -9,6 +9,7 @@ import { createJobObserverMetrics } from './jobs/metrics.ts';
 import { startJobs } from './jobs/start-jobs.ts';
 import { systemClock } from './shared/clock.ts';
 import { createLogger, type Logger } from './shared/logger.ts';
+import { stopOnSignals } from './shared/shutdown.ts';
 
 /**
  * Starts the API process; resolves once it listens. Returns a stop function for graceful shutdown.
@@ -89,18 +90,7 @@ async function main(): Promise<void> {
   const logger = createLogger({ level: config.logLevel, name: 'api' });
   const api = await startApi(config, logger);
   logger.info({ url: api.url }, `API listening on ${api.url}/api/v1 (health: ${api.url}/api/v1/health)`);
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      logger.info({ signal }, 'shutting down');
-      api.stop().then(
-        () => process.exit(0),
-        (error: unknown) => {
-          logger.error({ err: error }, 'shutdown failed');
-          process.exit(1);
-        },
-      );
-    });
-  }
+  stopOnSignals(logger, 'shutting down', () => api.stop());
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

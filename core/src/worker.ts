@@ -6,6 +6,7 @@ import { createJobObserverMetrics } from './jobs/metrics.ts';
 import { type JobsRuntime, startJobs } from './jobs/start-jobs.ts';
 import { systemClock } from './shared/clock.ts';
 import { createLogger, type Logger } from './shared/logger.ts';
+import { stopOnSignals } from './shared/shutdown.ts';
 
 /** How long a worker waits for the API (or a deploy step) to bring the schema up to date. */
 const SCHEMA_WAIT_MS = 5 * 60_000;
@@ -104,22 +105,8 @@ async function main(): Promise<void> {
   const logger = createLogger({ level: config.logLevel, name: 'worker' });
   const worker = await startWorkerProcess(config, logger);
   logger.info({ worker: worker.jobs.worker?.id, queues: worker.jobs.worker?.queues }, 'worker running');
-  let signals = 0;
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.on(signal, () => {
-      signals += 1;
-      // A second signal means "now": running jobs are retried after their expiry, effects keep that safe.
-      if (signals > 1) process.exit(1);
-      logger.info({ signal }, 'stopping: running jobs may finish');
-      worker.stop().then(
-        () => process.exit(0),
-        (error: unknown) => {
-          logger.error({ err: error }, 'shutdown failed');
-          process.exit(1);
-        },
-      );
-    });
-  }
+  // A second signal means "now": running jobs are retried after their expiry, effects keep that safe.
+  stopOnSignals(logger, 'stopping: running jobs may finish', () => worker.stop());
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
