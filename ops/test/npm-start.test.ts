@@ -68,7 +68,9 @@ describe('npm start on the embedded defaults', () => {
     child.stdout?.on('data', (chunk) => (output.text += chunk.toString()));
     child.stderr?.on('data', (chunk) => (output.text += chunk.toString()));
 
-    await waitForOutput(child, /InstaInstru is running/, 200_000, output);
+    // the URL list ends with this line; waiting for it avoids reading a half-delivered chunk
+    await waitForOutput(child, /Press Ctrl-C to stop\./, 200_000, output);
+    expect(output.text).toContain('InstaInstru is running');
     expect(output.text).toContain('embedded PGlite');
     expect(output.text).toContain(`http://localhost:${apiPort}/api/v1`);
     expect(output.text).toContain(`http://localhost:${mcpPort}/mcp`);
