@@ -50,7 +50,21 @@ const Env = z.object({
   JOBS_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(25_000),
   JOBS_MAINTENANCE_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
   WORKER_METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
-  BOOKINGS_CONFIRM_IMMEDIATELY: z.enum(['true', 'false']).optional(),
+  OPENAI_API_KEY: z.string().min(1).optional(),
+  OPENAI_BASE_URL: z.string().url().optional(),
+  PAYMENTS_PROVIDER: z.enum(['auto', 'stripe', 'offline']).default('auto'),
+  STRIPE_SECRET_KEY: z
+    .string()
+    .regex(/^(sk|rk)_(test|live)_\w+$/, 'must be a Stripe secret or restricted key (sk_test_…)')
+    .optional(),
+  STRIPE_WEBHOOK_SECRET: z
+    .string()
+    .regex(/^whsec_\w+$/, 'must be a webhook signing secret (whsec_…)')
+    .optional(),
+  STRIPE_API_BASE_URL: z.string().url().optional(),
+  STRIPE_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(20_000),
+  STRIPE_MAX_NETWORK_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
+  FAULT_STEPS: csv.optional(),
 });
 
 export interface AppConfig {
@@ -90,18 +104,36 @@ export interface AppConfig {
   readonly jobs: JobsConfig;
   /** Tokens, keys, service principals (JWT_*, DATA_ENCRYPTION_KEY, SERVICE_*, see auth/auth-config.ts). */
   readonly auth: AuthConfig;
-  /** Bookings (core/src/booking). */
-  readonly bookings: BookingsConfig;
+  /**
+   * OpenAI for search (OPENAI_API_KEY, OPENAI_BASE_URL): the parser's LLM fallback, embedding and
+   * LLM location tiers. Unset: regex parser, trigram and alias matching only (never logged).
+   */
+  readonly openai: { readonly apiKey: string | undefined; readonly baseUrl: string | undefined };
+  /** The payment provider (core/src/payments/providers). */
+  readonly payments: PaymentsConfig;
+  /**
+   * FAULT_STEPS: named steps that throw on purpose (reliability tests, spec R7: e.g.
+   * `webhook.after-record` kills a webhook between recording and applying it). Refused on PROD.
+   */
+  readonly faultSteps: ReadonlySet<string>;
 }
 
-export interface BookingsConfig {
+export interface PaymentsConfig {
   /**
-   * BOOKINGS_CONFIRM_IMMEDIATELY: confirm new bookings at once, without payment, until the
-   * payments module exists. Default true on the INT/STG tiers, false on PROD or with
-   * NODE_ENV=production, where bookings stay `pending_payment` holds that expire after 15 minutes
-   * — a careful operator never confirms unpaid lessons silently.
+   * PAYMENTS_PROVIDER: `auto` uses Stripe when STRIPE_SECRET_KEY is set and the offline provider
+   * (records everything in the database, moves no money, labelled offline) otherwise.
    */
-  readonly confirmImmediately: boolean;
+  readonly provider: 'stripe' | 'offline';
+  /** STRIPE_SECRET_KEY (never logged). */
+  readonly stripeSecretKey: string | undefined;
+  /** STRIPE_WEBHOOK_SECRET: verifies `Stripe-Signature` on POST /api/v1/webhooks/stripe (never logged). */
+  readonly stripeWebhookSecret: string | undefined;
+  /** STRIPE_API_BASE_URL: another Stripe API endpoint (tests and development point it at a local fake). */
+  readonly stripeApiBaseUrl: string | undefined;
+  /** Per-request timeout of Stripe calls; a timeout is a retryable provider error. */
+  readonly stripeTimeoutMs: number;
+  /** The SDK's own retries of network errors and 5xx/409 answers (same idempotency key). */
+  readonly stripeMaxNetworkRetries: number;
 }
 
 export interface JobsConfig {
@@ -172,11 +204,28 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       workerMetricsPort: values.WORKER_METRICS_PORT,
     }),
     auth: loadAuthConfig(env, { publicApiUrl, tier: db.tier }),
-    bookings: Object.freeze({
-      confirmImmediately:
-        values.BOOKINGS_CONFIRM_IMMEDIATELY === undefined
-          ? db.tier !== 'prod' && values.NODE_ENV !== 'production'
-          : values.BOOKINGS_CONFIRM_IMMEDIATELY === 'true',
-    }),
+    openai: Object.freeze({ apiKey: values.OPENAI_API_KEY, baseUrl: values.OPENAI_BASE_URL }),
+    payments: loadPaymentsConfig(values),
+    faultSteps: loadFaultSteps(values.FAULT_STEPS, db.tier === 'prod' || values.NODE_ENV === 'production'),
   });
+}
+
+function loadPaymentsConfig(values: z.infer<typeof Env>): PaymentsConfig {
+  const provider = values.PAYMENTS_PROVIDER === 'auto' ? (values.STRIPE_SECRET_KEY ? 'stripe' : 'offline') : values.PAYMENTS_PROVIDER;
+  if (provider === 'stripe' && !values.STRIPE_SECRET_KEY) {
+    throw new Error('Invalid configuration: STRIPE_SECRET_KEY: required when PAYMENTS_PROVIDER=stripe');
+  }
+  return Object.freeze({
+    provider,
+    stripeSecretKey: values.STRIPE_SECRET_KEY,
+    stripeWebhookSecret: values.STRIPE_WEBHOOK_SECRET,
+    stripeApiBaseUrl: values.STRIPE_API_BASE_URL,
+    stripeTimeoutMs: values.STRIPE_TIMEOUT_MS,
+    stripeMaxNetworkRetries: values.STRIPE_MAX_NETWORK_RETRIES,
+  });
+}
+
+function loadFaultSteps(steps: string[] | undefined, production: boolean): ReadonlySet<string> {
+  if (steps?.length && production) throw new Error('Invalid configuration: FAULT_STEPS: fault injection is refused on PROD');
+  return Object.freeze(new Set(steps ?? []));
 }

@@ -17,3 +17,8 @@ export * from './users/index.ts';
 export { enqueueNotification, type NewNotification, type NotificationChannel } from './notifications/outbox.ts';
 export * from './jobs/index.ts';
 export { releaseExpiredHolds, type ReleasedHold } from './booking/release-expired-holds.ts';
+export * from './payments/index.ts';
+export { createOfflinePaymentProvider, createStripePaymentProvider, createPaymentProvider } from './payments/providers/index.ts';
+export * as credits from './credits/index.ts';
+export * as pricing from './pricing/index.ts';
+export * as search from './search/index.ts';

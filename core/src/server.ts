@@ -7,6 +7,7 @@ import { sweepExpiredIdempotencyKeys } from './http/idempotency-store.ts';
 import { createPlatformDeps } from './http/platform.ts';
 import { createJobObserverMetrics } from './jobs/metrics.ts';
 import { startJobs } from './jobs/start-jobs.ts';
+import { createPaymentProvider } from './payments/providers/index.ts';
 import { systemClock } from './shared/clock.ts';
 import { createLogger, type Logger } from './shared/logger.ts';
 import { stopOnSignals } from './shared/shutdown.ts';
@@ -23,6 +24,7 @@ export async function startApi(
   const database = await prepareDatabase(config, logger);
   const platform = await createPlatformDeps({ config, database, logger, clock: systemClock });
   const auth = createAuthDeps({ config: config.auth, clock: systemClock, logger });
+  const payments = createPaymentProvider(config.payments, database.db, { clock: systemClock, logger });
   // On the embedded engine this process owns the database, so it runs the job worker and the
   // scheduler too; with DATABASE_URL they run in worker processes (src/worker.ts).
   const jobs = await startJobs(database, {
@@ -32,9 +34,10 @@ export async function startApi(
     runWorker: config.jobs.inApi,
     release: config.release,
     observer: config.jobs.inApi ? createJobObserverMetrics(platform.metrics.registry) : undefined,
+    handlerDeps: { payments, redis: platform.redis },
   });
   const app = createApp(
-    { config, database, logger, clock: systemClock, startedAt: new Date(), auth, jobs: jobs.queue, ...platform },
+    { config, database, logger, clock: systemClock, startedAt: new Date(), auth, jobs: jobs.queue, payments, ...platform },
     appOptions,
   );
   const idempotencySweep = setInterval(() => {

@@ -4,8 +4,10 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { type AppConfig, loadConfig } from './config.ts';
 import { createJobObserverMetrics } from './jobs/metrics.ts';
 import { type JobsRuntime, startJobs } from './jobs/start-jobs.ts';
+import { createPaymentProvider } from './payments/providers/index.ts';
 import { systemClock } from './shared/clock.ts';
 import { createLogger, type Logger } from './shared/logger.ts';
+import { closeRedisClient, createRedisClient } from './shared/redis.ts';
 import { stopOnSignals } from './shared/shutdown.ts';
 
 /** How long a worker waits for the API (or a deploy step) to bring the schema up to date. */
@@ -69,6 +71,10 @@ export async function startWorkerProcess(config: AppConfig, logger: Logger): Pro
   await waitForSchema(database, logger);
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  // Payment jobs take the same Redis money locks as the API (fail closed when Redis is configured but down).
+  const redis = config.redisUrl
+    ? createRedisClient(config.redisUrl, { keyPrefix: config.redisKeyPrefix, logger, name: 'worker' })
+    : undefined;
   const jobs = await startJobs(database, {
     config: config.jobs,
     clock: systemClock,
@@ -76,6 +82,7 @@ export async function startWorkerProcess(config: AppConfig, logger: Logger): Pro
     runWorker: true,
     release: config.release,
     observer: createJobObserverMetrics(registry),
+    handlerDeps: { payments: createPaymentProvider(config.payments, database.db, { clock: systemClock, logger }), redis },
   });
   const metricsServer = config.jobs.workerMetricsPort
     ? await serveMetrics(registry, config.jobs.workerMetricsPort, config.host, logger)
@@ -86,6 +93,7 @@ export async function startWorkerProcess(config: AppConfig, logger: Logger): Pro
     stop() {
       stopping ??= (async () => {
         await jobs.stop();
+        if (redis) await closeRedisClient(redis);
         metricsServer?.close();
         await database.close();
       })();

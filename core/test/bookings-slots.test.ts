@@ -14,7 +14,7 @@ const QUARTER_MS = 15 * 60_000;
 let api: TestApi;
 
 beforeAll(async () => {
-  api = await startTestApi({ clock, env: { ...BOOKING_TEST_ENV, BOOKINGS_CONFIRM_IMMEDIATELY: 'true' } });
+  api = await startTestApi({ clock, env: BOOKING_TEST_ENV });
   await seedDemoData(api.database.db, { now: new Date(NOW) });
 }, 120_000);
 afterAll(async () => {

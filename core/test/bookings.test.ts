@@ -3,22 +3,26 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { fixedClock } from '../src/shared/clock.ts';
 import { startTestApi, type TestApi } from './support/api.ts';
-import { actingUser, BOOKING_TEST_ENV, createBookableInstructor, createRegion, postBooking, tokenHeaders } from './support/bookings.ts';
+import {
+  actingUser,
+  BOOKING_TEST_ENV,
+  createBookableInstructor,
+  createRegion,
+  postBooking,
+  postConfirmedBooking,
+  tokenHeaders,
+} from './support/bookings.ts';
 
 // Tuesday 2027-03-02 10:00 in New York (EST, UTC−5); lessons on Thursday 2027-03-04 (open 09:00–21:00 local = 14:00Z–02:00Z)
 const NOW = '2027-03-02T15:00:00Z';
 const DAY = '2027-03-04';
 const clock = fixedClock(NOW);
 let api: TestApi;
-let confirming: TestApi;
 
 beforeAll(async () => {
-  api = await startTestApi({ clock, env: { ...BOOKING_TEST_ENV, BOOKINGS_CONFIRM_IMMEDIATELY: 'false' } });
-  // a second API process on the same database, configured to confirm at once (no payments yet)
-  confirming = await startTestApi({ clock, database: api.database, env: { ...BOOKING_TEST_ENV, BOOKINGS_CONFIRM_IMMEDIATELY: 'true' } });
+  api = await startTestApi({ clock, env: BOOKING_TEST_ENV });
 });
 afterAll(async () => {
-  await confirming?.close();
   await api?.close();
 });
 beforeEach(async () => {
@@ -364,7 +368,7 @@ describe('addresses and views', () => {
     const student = await actingUser(api);
     const starts = ['2027-03-04T15:00:00Z', '2027-03-04T17:00:00Z', '2027-03-05T15:00:00Z'];
     const ids: string[] = [];
-    for (const startsAt of starts) ids.push((await postBooking(confirming, student.headers, lesson(instructor, startsAt))).body.id);
+    for (const startsAt of starts) ids.push((await postConfirmedBooking(api, student.headers, lesson(instructor, startsAt))).body.id);
 
     const pages: string[] = [];
     let cursor: string | null = null;
@@ -393,10 +397,10 @@ describe('addresses and views', () => {
 });
 
 describe('lifecycle', () => {
-  it('book → confirmed at once → complete after it starts → no-show window → quotes and cancellation', async () => {
+  it('book → check out (confirmed, payment scheduled) → complete after it starts → no-show window → quotes and cancellation', async () => {
     const instructor = await createBookableInstructor(api, { days: [DAY, '2027-03-05'], hourlyRateCents: 12345 });
     const student = await actingUser(api);
-    const booked = await postBooking(confirming, student.headers, lesson(instructor, '2027-03-04T15:00:00Z'));
+    const booked = await postConfirmedBooking(api, student.headers, lesson(instructor, '2027-03-04T15:00:00Z'));
     expect(booked.body).toMatchObject({ status: 'confirmed', holdExpiresAt: null });
     const id = booked.body.id;
     const post = (path: string, headers: Record<string, string>, json: unknown = {}) =>
@@ -422,16 +426,18 @@ describe('lifecycle', () => {
     expect(noShow.body).toMatchObject({ status: 'no_show', paymentStatus: 'manual_review', noShowReportedAt: '2027-03-05T16:00:00.000Z' });
     // (the test clock stands still between steps, so compare the timeline as a set)
     expect(noShow.body.events.map((event: { type: string }) => event.type).sort()).toEqual([
+      'checkout',
       'completed',
       'confirmed',
       'created',
+      'held',
       'instructor_note_updated',
       'no_show_reported',
     ]);
 
     // a second lesson, reported too late
     clock.set(NOW);
-    const other = await postBooking(confirming, student.headers, lesson(instructor, '2027-03-04T18:00:00Z'));
+    const other = await postConfirmedBooking(api, student.headers, lesson(instructor, '2027-03-04T18:00:00Z'));
     clock.set('2027-03-05T19:00:00.001Z');
     expect(
       (await api.request(`/api/v1/bookings/${other.body.id}/no-show`, { method: 'POST', json: {}, headers: student.headers })).status,
@@ -439,7 +445,7 @@ describe('lifecycle', () => {
 
     // quotes for a third lesson at 2027-03-05T15:00Z as time passes (LP 12345, SF 1481, P 10493)
     clock.set(NOW);
-    const third = await postBooking(confirming, student.headers, lesson(instructor, '2027-03-05T15:00:00Z'));
+    const third = await postConfirmedBooking(api, student.headers, lesson(instructor, '2027-03-05T15:00:00Z'));
     const quote = async (at: string, headers = student.headers) => {
       clock.set(at);
       return (await api.request(`/api/v1/bookings/${third.body.id}/cancellation-quote`, { headers })).body;
@@ -489,18 +495,28 @@ describe('lifecycle', () => {
       .where('type', '=', 'cancelled')
       .executeTakeFirstOrThrow();
     expect(event.data).toMatchObject({ by: 'student', quote: { outcome: 'very_late_split', instructorPayoutCents: 5247 } });
+    // the cancellation settled from that quote: authorized (the T−24h job had not run yet) and captured
     expect(
-      (await api.database.db.selectFrom('auditLog').select('action').where('resourceId', '=', third.body.id).execute()).map(
-        (row) => row.action,
-      ),
-    ).toEqual(['booking.create', 'booking.cancel']);
+      (await api.database.db.selectFrom('auditLog').select('action').where('resourceId', '=', third.body.id).execute())
+        .map((row) => row.action)
+        .sort(),
+    ).toEqual([
+      'booking.cancel',
+      'booking.confirm',
+      'booking.create',
+      'credits.settle_penalty',
+      'payment.authorize',
+      'payment.capture',
+      'payment.checkout',
+      'payment.settle',
+    ]);
   });
 
   it('reschedules under the window rules: free ≥ 24 h, once and locking 12–24 h, refused < 12 h, never into a taken slot', async () => {
     const instructor = await createBookableInstructor(api, { days: [DAY, '2027-03-05', '2027-03-06'], hourlyRateCents: 10000 });
     const [student, other] = await Promise.all([actingUser(api), actingUser(api)]);
-    const booked = await postBooking(confirming, student.headers, lesson(instructor, '2027-03-04T15:00:00Z'));
-    await postBooking(confirming, other.headers, lesson(instructor, '2027-03-05T18:00:00Z'));
+    const booked = await postConfirmedBooking(api, student.headers, lesson(instructor, '2027-03-04T15:00:00Z'));
+    await postConfirmedBooking(api, other.headers, lesson(instructor, '2027-03-05T18:00:00Z'));
     const id = booked.body.id;
     const move = (startsAt: string, headers = student.headers) =>
       api.request(`/api/v1/bookings/${id}/reschedule`, { method: 'POST', json: { startsAt }, headers });
@@ -553,10 +569,15 @@ describe('lifecycle', () => {
       instructorPayoutCents: 4250,
     });
     const events = await api.database.db.selectFrom('bookingEvents').select('type').where('bookingId', '=', id).orderBy('at').execute();
+    // the late reschedule LOCKed the payment: the scheduled authorization was made and captured at once
     expect(events.map((event) => event.type).sort()).toEqual([
+      'checkout',
       'confirmed',
       'created',
+      'held',
       'locked',
+      'payment_authorized',
+      'payment_captured',
       'rescheduled',
       'rescheduled',
       'rescheduled',

@@ -60,6 +60,52 @@ export interface BookingEvents {
   at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
+export interface BookingPayments {
+  bookingId: string;
+  provider: string;
+  currency: Generated<string>;
+  cardAmountCents: number;
+  creditsAppliedCents: Generated<number>;
+  paymentMethodId: string | null;
+  customerId: string | null;
+  authorizeAt: ColumnType<Date, Date | string, Date | string>;
+  paymentIntentId: string | null;
+  chargeId: string | null;
+  authorizedAt: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  authorizationExpiresAt: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  authAttempts: Generated<number>;
+  nextAuthAttemptAt: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  lastFailureCode: string | null;
+  lastFailureMessage: string | null;
+  failureNotifiedAt: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  finalWarningSentAt: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  capturedAt: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  capturedCents: Generated<number>;
+  captureAttempts: Generated<number>;
+  nextCaptureAttemptAt: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  captureFailedSince: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  refundedCents: Generated<number>;
+  refundIds: Generated<string[]>;
+  transferId: string | null;
+  transferredCents: Generated<number>;
+  transferredAt: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  reversalId: string | null;
+  payoutAdvancedAt: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  settlementOutcome: string | null;
+  settlementStudentCreditCents: number | null;
+  settlementInstructorPayoutCents: number | null;
+  settlementCardRefundCents: number | null;
+  settlementFeeKeptCents: number | null;
+  settlementQuote: ColumnType<JsonValue | null, string | null, string | null>;
+  settledAt: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  noShowState: string | null;
+  noShowDisputeDeadlineAt: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  noShowResolvedAt: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  manualReviewReason: string | null;
+  createdAt: ColumnType<Date, Date | string | undefined, Date | string>;
+  updatedAt: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
 export interface Bookings {
   id: string;
   studentId: string;
@@ -104,6 +150,51 @@ export interface Bookings {
   leadingRange: GeneratedAlways<string | null>;
 }
 
+export interface CreditLedger {
+  id: string;
+  userId: string;
+  lotId: string;
+  kind: string;
+  availableDeltaCents: number;
+  reservedDeltaCents: Generated<number>;
+  amountCents: GeneratedAlways<number | null>;
+  bookingId: string | null;
+  reason: string;
+  actorType: Generated<string>;
+  actorId: string | null;
+  at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface CreditLots {
+  id: string;
+  userId: string;
+  source: string;
+  originalCents: number;
+  availableCents: number;
+  reservedCents: Generated<number>;
+  expiresAt: ColumnType<Date, Date | string, Date | string>;
+  originBookingId: string | null;
+  reason: string;
+  grantedBy: string | null;
+  revokedAt: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  revokedReason: string | null;
+  createdAt: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface CreditReservations {
+  id: string;
+  bookingId: string;
+  lotId: string;
+  userId: string;
+  amountCents: number;
+  releasedCents: Generated<number>;
+  consumedCents: Generated<number>;
+  reissuedCents: Generated<number>;
+  status: Generated<string>;
+  createdAt: ColumnType<Date, Date | string | undefined, Date | string>;
+  updatedAt: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
 export interface IdempotencyKeys {
   principalKey: string;
   key: string;
@@ -142,6 +233,9 @@ export interface InstructorProfiles {
   isLive: Generated<boolean>;
   createdAt: ColumnType<Date, Date | string | undefined, Date | string>;
   updatedAt: ColumnType<Date, Date | string | undefined, Date | string>;
+  payoutProvider: string | null;
+  payoutDetailsSubmitted: Generated<boolean>;
+  payoutAccountUpdatedAt: ColumnType<Date | null, Date | string | null, Date | string | null>;
 }
 
 export interface InstructorServiceAreas {
@@ -199,6 +293,41 @@ export interface LoginThrottle {
   lastFailureAt: ColumnType<Date, Date | string, Date | string>;
 }
 
+export interface LoyaltyAwards {
+  id: string;
+  studentId: string;
+  bookingId: string;
+  lessonNumber: number;
+  amountCents: number;
+  lotId: string;
+  status: Generated<string>;
+  revokedAt: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  revokedCents: Generated<number>;
+  unrecoveredCents: Generated<number>;
+  createdAt: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface LoyaltyLessons {
+  bookingId: string;
+  studentId: string;
+  lessonNumber: number;
+  countedAt: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface OfflinePaymentObjects {
+  id: string;
+  kind: string;
+  status: string;
+  amountCents: number | null;
+  amountCapturedCents: Generated<number>;
+  amountRefundedCents: Generated<number>;
+  idempotencyKey: string | null;
+  parentId: string | null;
+  data: ColumnType<JsonValue, string | undefined, string>;
+  createdAt: ColumnType<Date, Date | string | undefined, Date | string>;
+  updatedAt: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
 export interface Outbox {
   id: string;
   channel: string;
@@ -219,6 +348,60 @@ export interface PasswordResetTokens {
   createdAt: ColumnType<Date, Date | string | undefined, Date | string>;
   expiresAt: ColumnType<Date, Date | string, Date | string>;
   usedAt: ColumnType<Date | null, Date | string | null, Date | string | null>;
+}
+
+export interface PaymentCustomers {
+  userId: string;
+  provider: string;
+  customerId: string;
+  createdAt: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface PaymentMethods {
+  id: string;
+  userId: string;
+  provider: string;
+  providerPaymentMethodId: string;
+  brand: Generated<string>;
+  last4: Generated<string>;
+  expMonth: number | null;
+  expYear: number | null;
+  cardFingerprint: string | null;
+  isDefault: Generated<boolean>;
+  createdAt: ColumnType<Date, Date | string | undefined, Date | string>;
+  detachedAt: ColumnType<Date | null, Date | string | null, Date | string | null>;
+}
+
+export interface PaymentMismatches {
+  id: string;
+  bookingId: string | null;
+  kind: string;
+  ours: ColumnType<JsonValue, string | undefined, string>;
+  theirs: ColumnType<JsonValue, string | undefined, string>;
+  detectedAt: ColumnType<Date, Date | string | undefined, Date | string>;
+  lastSeenAt: ColumnType<Date, Date | string | undefined, Date | string>;
+  resolvedAt: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  resolvedBy: string | null;
+  resolutionNote: string | null;
+}
+
+export interface PaymentOperations {
+  id: string;
+  bookingId: string | null;
+  userId: string | null;
+  provider: string;
+  purpose: string;
+  idempotencyKey: string;
+  attempt: Generated<number>;
+  amountCents: number | null;
+  status: Generated<string>;
+  providerObjectId: string | null;
+  errorCode: string | null;
+  errorMessage: string | null;
+  request: ColumnType<JsonValue, string | undefined, string>;
+  response: ColumnType<JsonValue | null, string | null, string | null>;
+  createdAt: ColumnType<Date, Date | string | undefined, Date | string>;
+  completedAt: ColumnType<Date | null, Date | string | null, Date | string | null>;
 }
 
 export interface Permissions {
@@ -246,6 +429,67 @@ export interface RateLimitOverrides {
   updatedBy: string | null;
 }
 
+export interface ReferralAttributions {
+  id: string;
+  code: string;
+  referrerId: string;
+  referredId: string;
+  kind: string;
+  deviceFingerprintHash: string | null;
+  ipHash: string | null;
+  cardFingerprint: string | null;
+  attributedAt: ColumnType<Date, Date | string, Date | string>;
+  status: string;
+  flagged: Generated<boolean>;
+  flagReason: string | null;
+  rejectionReason: string | null;
+  qualifiedAt: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  qualifyingBookingId: string | null;
+  reviewedAt: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  reviewedBy: string | null;
+  reviewNote: string | null;
+  createdAt: ColumnType<Date, Date | string | undefined, Date | string>;
+  updatedAt: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface ReferralCodes {
+  code: string;
+  userId: string;
+  createdAt: ColumnType<Date, Date | string | undefined, Date | string>;
+  disabledAt: ColumnType<Date | null, Date | string | null, Date | string | null>;
+}
+
+export interface ReferralFingerprints {
+  userId: string;
+  kind: string;
+  hash: string;
+  firstSeenAt: ColumnType<Date, Date | string | undefined, Date | string>;
+  lastSeenAt: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface ReferralRewards {
+  id: string;
+  attributionId: string;
+  beneficiaryId: string;
+  role: string;
+  kind: string;
+  amountCents: number;
+  status: Generated<string>;
+  holdUntil: ColumnType<Date, Date | string, Date | string>;
+  expiresAt: ColumnType<Date, Date | string, Date | string>;
+  qualifyingBookingId: string | null;
+  lotId: string | null;
+  destinationAccountId: string | null;
+  transferId: string | null;
+  blockedReason: string | null;
+  voidReason: string | null;
+  unlockedAt: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  paidAt: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  voidedAt: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  createdAt: ColumnType<Date, Date | string | undefined, Date | string>;
+  updatedAt: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
 export interface RefreshTokens {
   id: string;
   sessionId: string;
@@ -253,6 +497,23 @@ export interface RefreshTokens {
   createdAt: ColumnType<Date, Date | string | undefined, Date | string>;
   expiresAt: ColumnType<Date, Date | string, Date | string>;
   usedAt: ColumnType<Date | null, Date | string | null, Date | string | null>;
+}
+
+export interface RegionAliases {
+  id: string;
+  phrase: string;
+  regionSlugs: string[];
+  source: string;
+  status: string;
+  searchCount: Generated<number>;
+  clickCount: Generated<number>;
+  clickShare: string | null;
+  createdAt: ColumnType<Date, Date | string | undefined, Date | string>;
+  createdBy: string | null;
+  reviewedAt: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  reviewedBy: string | null;
+  reviewNote: string | null;
+  updatedAt: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
 export interface Regions {
@@ -288,6 +549,57 @@ export interface Roles {
   description: string;
 }
 
+export interface SearchClicks {
+  id: string;
+  searchId: string;
+  instructorId: string;
+  serviceId: string | null;
+  position: number;
+  userId: string | null;
+  sessionId: string | null;
+  ipHash: string | null;
+  at: ColumnType<Date, Date | string, Date | string>;
+}
+
+export interface SearchEvents {
+  id: string;
+  createdAt: ColumnType<Date, Date | string, Date | string>;
+  rawQuery: string;
+  normalizedQuery: string;
+  parse: ColumnType<JsonValue, string | undefined, string>;
+  parseSource: string | null;
+  serviceIds: Generated<string[]>;
+  locationPhrase: string | null;
+  locationTier: string | null;
+  regionIds: Generated<string[]>;
+  resultCount: number;
+  tookMs: number;
+  cacheHit: Generated<boolean>;
+  firstPage: Generated<boolean>;
+  sort: Generated<string>;
+  relaxed: Generated<string[]>;
+  reason: string | null;
+  userId: string | null;
+  sessionId: string | null;
+  ipHash: string | null;
+}
+
+export interface SearchQueryStatsHourly {
+  hour: ColumnType<Date, Date | string, Date | string>;
+  normalizedQuery: string;
+  searches: number;
+  zeroResultSearches: number;
+  lowResultSearches: number;
+  relaxedSearches: number;
+  resultCountSum: number;
+  tookMsSum: number;
+  maxTookMs: number;
+  clicks: number;
+  searchesWithClick: number;
+  bookings: number;
+  rolledUpAt: ColumnType<Date, Date | string, Date | string>;
+}
+
 export interface ServiceCategories {
   id: string;
   slug: string;
@@ -310,12 +622,44 @@ export interface Services {
   createdAt: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
+export interface Tips {
+  id: string;
+  bookingId: string;
+  reviewId: string;
+  studentId: string;
+  instructorId: string;
+  amountCents: number;
+  currency: Generated<string>;
+  status: Generated<string>;
+  provider: string;
+  paymentMethodId: string | null;
+  customerId: string | null;
+  paymentIntentId: string | null;
+  chargeId: string | null;
+  destinationAccountId: string | null;
+  transferId: string | null;
+  failureCode: string | null;
+  failureMessage: string | null;
+  chargedAt: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  transferredAt: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  createdAt: ColumnType<Date, Date | string | undefined, Date | string>;
+  updatedAt: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
 export interface TwoFactorBackupCodes {
   id: string;
   userId: string;
   codeHash: string;
   usedAt: ColumnType<Date | null, Date | string | null, Date | string | null>;
   createdAt: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface UnresolvedLocationPhrases {
+  phrase: string;
+  count: Generated<number>;
+  firstSeenAt: ColumnType<Date, Date | string, Date | string>;
+  lastSeenAt: ColumnType<Date, Date | string, Date | string>;
+  lastQuery: string;
 }
 
 export interface UserAddresses {
@@ -361,6 +705,21 @@ export interface Users {
   updatedAt: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
+export interface WebhookEvents {
+  id: string;
+  provider: Generated<string>;
+  type: string;
+  objectId: string | null;
+  apiVersion: string | null;
+  livemode: Generated<boolean>;
+  payload: ColumnType<JsonValue, string, string>;
+  receivedAt: ColumnType<Date, Date | string | undefined, Date | string>;
+  receiveCount: Generated<number>;
+  processedAt: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  outcome: string | null;
+  processingError: string | null;
+}
+
 export interface WorkerHeartbeats {
   id: string;
   host: string;
@@ -383,7 +742,11 @@ export interface DB {
   availabilityDays: AvailabilityDays;
   blackoutDates: BlackoutDates;
   bookingEvents: BookingEvents;
+  bookingPayments: BookingPayments;
   bookings: Bookings;
+  creditLedger: CreditLedger;
+  creditLots: CreditLots;
+  creditReservations: CreditReservations;
   idempotencyKeys: IdempotencyKeys;
   instructorProfiles: InstructorProfiles;
   instructorServiceAreas: InstructorServiceAreas;
@@ -391,21 +754,39 @@ export interface DB {
   jobEffects: JobEffects;
   jobSchedules: JobSchedules;
   loginThrottle: LoginThrottle;
+  loyaltyAwards: LoyaltyAwards;
+  loyaltyLessons: LoyaltyLessons;
+  offlinePaymentObjects: OfflinePaymentObjects;
   outbox: Outbox;
   passwordResetTokens: PasswordResetTokens;
+  paymentCustomers: PaymentCustomers;
+  paymentMethods: PaymentMethods;
+  paymentMismatches: PaymentMismatches;
+  paymentOperations: PaymentOperations;
   permissions: Permissions;
   queueDepthSamples: QueueDepthSamples;
   rateLimitOverrides: RateLimitOverrides;
+  referralAttributions: ReferralAttributions;
+  referralCodes: ReferralCodes;
+  referralFingerprints: ReferralFingerprints;
+  referralRewards: ReferralRewards;
   refreshTokens: RefreshTokens;
+  regionAliases: RegionAliases;
   regions: Regions;
   reviews: Reviews;
   rolePermissions: RolePermissions;
   roles: Roles;
+  searchClicks: SearchClicks;
+  searchEvents: SearchEvents;
+  searchQueryStatsHourly: SearchQueryStatsHourly;
   serviceCategories: ServiceCategories;
   services: Services;
+  tips: Tips;
   twoFactorBackupCodes: TwoFactorBackupCodes;
+  unresolvedLocationPhrases: UnresolvedLocationPhrases;
   userAddresses: UserAddresses;
   userRoles: UserRoles;
   users: Users;
+  webhookEvents: WebhookEvents;
   workerHeartbeats: WorkerHeartbeats;
 }

@@ -18,7 +18,15 @@ afterAll(async () => {
 describe('migrations', () => {
   it('run up from an empty database, are idempotent, and go down and up again', async () => {
     expect(await isSchemaCurrent(database.db)).toBe(false);
-    expect(await migrateToLatest(database.db)).toEqual(['0001_initial', '0002_identity', '0003_platform', '0004_jobs']);
+    expect(await migrateToLatest(database.db)).toEqual([
+      '0001_initial',
+      '0002_identity',
+      '0003_platform',
+      '0004_jobs',
+      '0005_payments',
+      '0006_search',
+      '0007_credits_referrals',
+    ]);
     expect(await migrateToLatest(database.db)).toEqual([]);
     expect(await isSchemaCurrent(database.db)).toBe(true);
     await migrateDownAll(database.db);
@@ -26,7 +34,15 @@ describe('migrations', () => {
       n: number;
     }>`select count(*)::int as n from pg_tables where schemaname = current_schema() and tablename = 'bookings'`.execute(database.db);
     expect(rows[0]?.n).toBe(0);
-    expect(await migrateToLatest(database.db)).toEqual(['0001_initial', '0002_identity', '0003_platform', '0004_jobs']);
+    expect(await migrateToLatest(database.db)).toEqual([
+      '0001_initial',
+      '0002_identity',
+      '0003_platform',
+      '0004_jobs',
+      '0005_payments',
+      '0006_search',
+      '0007_credits_referrals',
+    ]);
   });
 
   it('keep db/src/schema.ts in step with the live schema', async () => {

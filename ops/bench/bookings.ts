@@ -72,7 +72,6 @@ async function main(): Promise<void> {
     redisUrl: null,
     env: {
       NODE_ENV: 'production',
-      BOOKINGS_CONFIRM_IMMEDIATELY: 'false',
       RATE_LIMIT_POLICIES: JSON.stringify({ default: { limit: 1_000_000 }, booking: { limit: 1_000_000 } }),
       AVAILABILITY_CACHE_TTL_SECONDS: '3600',
     },

@@ -8,11 +8,6 @@ import type { BookingAccess } from './booking.queries.ts';
 export interface BookingDeps {
   clock: Clock;
   jobs: Pick<JobQueue, 'send'>;
-  /**
-   * Confirm new bookings at once instead of holding them for payment. Only until the payments
-   * module exists; off on PROD by default so unpaid lessons are never confirmed silently.
-   */
-  confirmImmediately: boolean;
 }
 
 /** The request's audit context, which also names the caller. */

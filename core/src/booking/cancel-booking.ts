@@ -2,6 +2,11 @@ import type { DB } from '@instainstru/db';
 import type { Kysely } from 'kysely';
 import { recordAudit } from '../audit/record-audit.ts';
 import type { Principal } from '../auth/principal.ts';
+import { recordCancellationForSettlement, settleAfterChange } from '../payments/booking-money.ts';
+import type { MoneyDeps } from '../payments/money-deps.ts';
+import { withMoneyLock } from '../payments/money-lock.ts';
+import { actorOf } from '../payments/operations.ts';
+import type { AdvanceResult } from '../payments/settle-booking.ts';
 import type { Clock } from '../shared/clock.ts';
 import { AppError } from '../shared/errors.ts';
 import { type BookingCaller, eventActor } from './booking-deps.ts';
@@ -36,15 +41,31 @@ export async function getCancellationQuote(
 
 /**
  * Cancels a booking under the cancellation table and records the quote it applied on the
- * booking's timeline (money moves with the payments module, from that same quote).
+ * booking's timeline and as the payment's settlement target; then, under the same money lock,
+ * the money moves from that same quote (release, capture and credit, split payout, or full
+ * refund — payments/settle-booking.ts). A provider outage leaves the settlement to its job.
  */
 export async function cancelBooking(
   db: Kysely<DB>,
   caller: BookingCaller,
   id: string,
   input: { reason?: string | undefined },
-  deps: { clock: Clock },
-): Promise<{ bookingId: string; instructorId: string; quote: CancellationQuote }> {
+  deps: MoneyDeps,
+): Promise<{ bookingId: string; instructorId: string; quote: CancellationQuote; settlement: AdvanceResult | null }> {
+  return withMoneyLock(db, deps, id, async (lock) => {
+    const cancelled = await cancelUnderLock(db, caller, id, input, deps);
+    const settlement = cancelled.hasPayment ? await settleAfterChange(lock, deps, actorOf(caller)) : null;
+    return { bookingId: cancelled.bookingId, instructorId: cancelled.instructorId, quote: cancelled.quote, settlement };
+  });
+}
+
+async function cancelUnderLock(
+  db: Kysely<DB>,
+  caller: BookingCaller,
+  id: string,
+  input: { reason?: string | undefined },
+  deps: MoneyDeps,
+): Promise<{ bookingId: string; instructorId: string; quote: CancellationQuote; hasPayment: boolean }> {
   const { principal } = caller;
   return changeBooking(
     db,
@@ -79,7 +100,8 @@ export async function cancelBooking(
         reason: input.reason ?? null,
         metadata: { quote },
       });
-      return { bookingId: id, instructorId: row.instructorId, quote };
+      const hasPayment = await recordCancellationForSettlement(trx, id, quote, deps, now);
+      return { bookingId: id, instructorId: row.instructorId, quote, hasPayment };
     },
   );
 }

@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import { recordAudit } from '../audit/record-audit.ts';
 import { requireUser } from '../auth/principal.ts';
 import { loadInstructorTime } from '../availability/load-instructor-context.ts';
+import { FOUNDING_FEE_BPS, instructorFeeBpsFor } from '../pricing/index.ts';
 import { AppError } from '../shared/errors.ts';
 import {
   bufferMinutesFor,
@@ -30,7 +31,7 @@ import { releaseExpiredHolds } from './release-expired-holds.ts';
 
 const MINUTE_MS = 60_000;
 /** Founding instructors pay 8% for life, whatever their tier column says (payments.md §Amounts). */
-export const FOUNDING_FEE_BPS = 800;
+export { FOUNDING_FEE_BPS };
 
 export interface LessonAddress {
   line1: string;
@@ -75,7 +76,7 @@ function formatAddress(address: LessonAddress): string {
  * way, re-check the time with the same rules function the slot listing uses, insert the booking
  * (the exclusion constraints decide; 23P01 becomes 409), write its timeline, enqueue the
  * hold-expiry job and the audit record. The booking holds its time for 15 minutes as
- * `pending_payment`, or is confirmed at once when `deps.confirmImmediately` (until payments exist).
+ * `pending_payment`; checkout (payments/checkout.ts) confirms it.
  */
 export async function createBooking(db: Kysely<DB>, caller: BookingCaller, input: NewBooking, deps: BookingDeps): Promise<BookingView> {
   const studentId = requireUser(caller.principal).userId;
@@ -128,18 +129,18 @@ export async function createBooking(db: Kysely<DB>, caller: BookingCaller, input
     });
     if (violation) throw violationError(violation);
 
-    const feeBps = offering.isFounding ? FOUNDING_FEE_BPS : offering.tierFeeBps;
+    // The tier is evaluated (and persisted) now, so the snapshot never carries a stale rate.
+    const { feeBps } = await instructorFeeBpsFor(trx, input.instructorId, now);
     const amounts = bookingAmounts(lessonPriceCents(offering.hourlyRateCents, input.durationMinutes), feeBps);
     const bookingId = newId();
-    const confirm = deps.confirmImmediately;
-    const holdExpiresAt = confirm ? null : new Date(nowMs + HOLD_MINUTES * MINUTE_MS);
+    const holdExpiresAt = new Date(nowMs + HOLD_MINUTES * MINUTE_MS);
     await insertBooking(trx, {
       id: bookingId,
       studentId,
       instructorId: input.instructorId,
       serviceId: input.serviceId,
       instructorServiceId: offering.instructorServiceId,
-      status: confirm ? 'confirmed' : 'pending_payment',
+      status: 'pending_payment',
       startsAt: input.startsAt,
       endsAt: new Date(endMs),
       durationMinutes: input.durationMinutes,
@@ -149,7 +150,6 @@ export async function createBooking(db: Kysely<DB>, caller: BookingCaller, input
       locationPoint: location.point,
       locationRegionId: location.regionId,
       holdExpiresAt,
-      confirmedAt: confirm ? now : null,
       studentNote: input.notes ?? null,
       hourlyRateCents: offering.hourlyRateCents,
       ...amounts,
@@ -172,15 +172,12 @@ export async function createBooking(db: Kysely<DB>, caller: BookingCaller, input
             ...amounts,
           },
         },
-        ...(confirm
-          ? [{ type: 'confirmed', data: { reason: 'BOOKINGS_CONFIRM_IMMEDIATELY (no payment taken)' } }]
-          : [{ type: 'held', data: { holdExpiresAt: holdExpiresAt?.toISOString() } }]),
+        { type: 'held', data: { holdExpiresAt: holdExpiresAt.toISOString() } },
       ],
       actor,
       now,
     );
-    if (holdExpiresAt)
-      await deps.jobs.send(trx, 'booking.hold-expiry', { bookingId }, { startAfter: holdExpiresAt, singletonKey: bookingId });
+    await deps.jobs.send(trx, 'booking.hold-expiry', { bookingId }, { startAfter: holdExpiresAt, singletonKey: bookingId });
     await recordAudit(trx, caller, {
       action: 'booking.create',
       resourceType: 'booking',
@@ -191,10 +188,9 @@ export async function createBooking(db: Kysely<DB>, caller: BookingCaller, input
         startsAt: input.startsAt.toISOString(),
         durationMinutes: input.durationMinutes,
         locationType: input.locationType,
-        status: confirm ? 'confirmed' : 'pending_payment',
+        status: 'pending_payment',
         ...amounts,
       },
-      metadata: { confirmedImmediately: confirm },
     });
     return bookingId;
   });

@@ -2,8 +2,11 @@ import type { DB } from '@instainstru/db';
 import type { Kysely } from 'kysely';
 import { recordAudit } from '../audit/record-audit.ts';
 import { loadInstructorTime } from '../availability/load-instructor-context.ts';
+import { recordRescheduleForPayment, settleAfterChange } from '../payments/booking-money.ts';
+import type { MoneyDeps } from '../payments/money-deps.ts';
+import { withMoneyLock } from '../payments/money-lock.ts';
+import { actorOf } from '../payments/operations.ts';
 import { AppError } from '../shared/errors.ts';
-import type { Clock } from '../shared/clock.ts';
 import { type LocationType, startViolation } from './booking-rules.ts';
 import { type BookingCaller, eventActor } from './booking-deps.ts';
 import { changeBooking, staffMay } from './booking-change.ts';
@@ -20,15 +23,32 @@ const MINUTE_MS = 60_000;
  * spec/payments.md §Reschedule (t measured to the current start): t ≥ 24 h any number of times;
  * 12 h ≤ t < 24 h once, by the student only, and it LOCKs the booking; t < 12 h refused. The new
  * time passes the same rules function as a new booking (this booking's own time excluded), and
- * the UPDATE relies on the exclusion constraints like an insert does.
+ * the UPDATE relies on the exclusion constraints like an insert does. The money moves with it
+ * (payments/booking-money.ts): the T−24h authorization follows the new start, and a LOCK captures
+ * the payment right after the commit (nothing is transferred until the lesson settles).
  */
 export async function rescheduleBooking(
   db: Kysely<DB>,
   caller: BookingCaller,
   id: string,
   input: { startsAt: Date },
-  deps: { clock: Clock },
+  deps: MoneyDeps,
 ): Promise<{ bookingId: string; instructorId: string; locked: boolean }> {
+  // A reschedule moves money (the authorization job, or the LOCK capture): one money action at a time.
+  return withMoneyLock(db, deps, id, async (lock) => {
+    const moved = await moveUnderLock(db, caller, id, input, deps);
+    if (moved.settleNow) await settleAfterChange(lock, deps, actorOf(caller));
+    return { bookingId: moved.bookingId, instructorId: moved.instructorId, locked: moved.locked };
+  });
+}
+
+async function moveUnderLock(
+  db: Kysely<DB>,
+  caller: BookingCaller,
+  id: string,
+  input: { startsAt: Date },
+  deps: MoneyDeps,
+): Promise<{ bookingId: string; instructorId: string; locked: boolean; settleNow: boolean }> {
   const { principal } = caller;
   return changeBooking(
     db,
@@ -128,7 +148,9 @@ export async function rescheduleBooking(
         },
         metadata: { window },
       });
-      return { bookingId: id, instructorId: row.instructorId, locked: late };
+      // The money follows: the authorization job moves (t ≥ 24h), or LOCK captures now (12–24h).
+      const payment = await recordRescheduleForPayment(trx, id, { newStartsAt: input.startsAt, locked: late }, deps, now);
+      return { bookingId: id, instructorId: row.instructorId, locked: late, settleNow: payment.settleNow };
     },
   );
 }

@@ -17,6 +17,21 @@ import { adminAuditLogRoutes } from './routes/admin-audit-log.ts';
 import { adminUserRoutes } from './routes/admin-users.ts';
 import { authRoutes } from './routes/auth.ts';
 import { bookingRoutes } from './routes/bookings.ts';
+import { checkoutRoutes } from './routes/checkout.ts';
+import { adminPaymentActionRoutes } from './routes/admin-payments-actions.ts';
+import { searchRoutes } from './routes/search.ts';
+import { adminSearchRoutes } from './routes/admin-search.ts';
+import { adminFoundingRoutes } from './routes/admin-founding.ts';
+import { adminPaymentRoutes } from './routes/admin-payments.ts';
+import { studentPaymentRoutes } from './routes/payments-student.ts';
+import { payoutRoutes } from './routes/payouts.ts';
+import { paymentMethodRoutes } from './routes/payment-methods.ts';
+import { payoutAccountRoutes } from './routes/payout-accounts.ts';
+import { webhookRoutes } from './routes/webhooks.ts';
+import { adminPaymentMismatchRoutes } from './routes/admin-payment-mismatches.ts';
+import { creditRoutes } from './routes/credits.ts';
+import { tipRoutes } from './routes/tips.ts';
+import { referralRoutes } from './routes/referrals.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { docsRoutes } from './docs/docs.ts';
 import { buildOpenApiDocument, toOpenApiPath } from './openapi/document.ts';
@@ -57,6 +72,13 @@ export function createApp(deps: ApiDeps, options: AppOptions = {}): Express {
     }),
   );
   app.use(deadline(deps.config.requestTimeoutMs));
+  // Stripe signs the raw bytes, so its webhook route reads its own body, before the JSON parser.
+  const rawBodyRoutes = createApiRouter({
+    validateResponses: deps.config.env !== 'production',
+    guards: (spec: RouteSpec) => [labelRoute(spec), rateLimit(deps, spec.rateLimit ?? 'default')],
+  });
+  webhookRoutes(rawBodyRoutes, deps);
+  app.use('/api/v1', rawBodyRoutes.router);
   app.use(requireJsonBodies());
   app.use(express.json({ limit: deps.config.bodyLimit, strict: true }));
 
@@ -84,10 +106,24 @@ export function createApp(deps: ApiDeps, options: AppOptions = {}): Express {
   adminAuditLogRoutes(api, deps);
   adminUserRoutes(api, deps);
   bookingRoutes(api, deps);
+  checkoutRoutes(api, deps);
+  adminPaymentActionRoutes(api, deps);
+  searchRoutes(api, deps);
+  adminSearchRoutes(api, deps);
+  adminPaymentRoutes(api, deps);
+  studentPaymentRoutes(api, deps);
+  payoutRoutes(api, deps);
+  adminFoundingRoutes(api, deps);
+  paymentMethodRoutes(api, deps);
+  payoutAccountRoutes(api, deps);
+  adminPaymentMismatchRoutes(api, deps);
+  creditRoutes(api, deps);
+  tipRoutes(api, deps);
+  referralRoutes(api, deps);
   options.extraRoutes?.(api, deps);
   app.use('/api/v1', api.router);
 
-  const openApiDocument = buildOpenApiDocument([...selfAuthenticated.routes, ...api.routes], {
+  const openApiDocument = buildOpenApiDocument([...selfAuthenticated.routes, ...rawBodyRoutes.routes, ...api.routes], {
     version: deps.config.release ?? 'dev',
     serverUrl: deps.config.publicApiUrl,
   });

@@ -2,6 +2,7 @@ import type { Database } from '@instainstru/db';
 import type { AuthDeps } from '../auth/auth-deps.ts';
 import type { AppConfig } from '../config.ts';
 import type { JobQueue } from '../jobs/queue.ts';
+import type { PaymentProvider } from '../payments/provider.ts';
 import type { Clock } from '../shared/clock.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { PlatformDeps } from './platform.ts';
@@ -20,4 +21,6 @@ export interface ApiDeps extends PlatformDeps {
   readonly auth: AuthDeps;
   /** Background jobs: send (in the caller's transaction), inspect, retry (`startJobs`). */
   readonly jobs: JobQueue;
+  /** The payment provider: Stripe when configured, the offline one otherwise (`createPaymentProvider`). */
+  readonly payments: PaymentProvider;
 }

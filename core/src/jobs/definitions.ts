@@ -129,10 +129,51 @@ export const JOBS = {
     'Retries failed authorizations (+1h, +4h, +8h, then every 8h); warns at T−13h, cancels at T−12h',
   ),
   'payments.capture-sweep': scheduledJob('payments.capture-sweep', 'Captures lessons that ended 24 hours ago and pays the instructor'),
+  // Per-booking payment jobs (core/src/payments): each re-reads the booking and does only what is
+  // due, under the booking's money lock, so duplicates and late runs are harmless.
+  'payments.authorize': defineJob({
+    name: 'payments.authorize',
+    description: "Authorizes one booking's card at T−24h (sent at checkout and on reschedule; also resumes a checkout's call)",
+    payload: z.object({ bookingId: z.string().min(1).max(64) }).strict(),
+    retryLimit: 8,
+    retryDelaySeconds: 30,
+    expireInSeconds: 120,
+    concurrency: 4,
+  }),
+  'payments.settle-booking': defineJob({
+    name: 'payments.settle-booking',
+    description: "Finishes one booking's money after a cancellation, a late reschedule (LOCK) or a no-show decision",
+    payload: z.object({ bookingId: z.string().min(1).max(64) }).strict(),
+    retryLimit: 8,
+    retryDelaySeconds: 30,
+    expireInSeconds: 120,
+    concurrency: 4,
+  }),
+  'payments.no-show-deadline': defineJob({
+    name: 'payments.no-show-deadline',
+    description: 'Confirms a no-show report the instructor did not dispute within 24 hours, and refunds the student',
+    payload: z.object({ bookingId: z.string().min(1).max(64) }).strict(),
+    retryLimit: 8,
+    retryDelaySeconds: 30,
+    expireInSeconds: 120,
+    concurrency: 2,
+  }),
   'referrals.unlock-rewards': scheduledJob(
     'referrals.unlock-rewards',
     'Unlocks referral rewards past their 7-day hold; voids refunded ones',
   ),
+  'credits.expire': scheduledJob('credits.expire', 'Expires unreserved student credit past its 1-year expiry'),
+  'tips.process-payment': defineJob({
+    name: 'tips.process-payment',
+    description: "Charges a tip to the student's saved card, then transfers all of it to the instructor",
+    payload: z.object({ tipId: z.string().min(1).max(64) }).strict(),
+    policy: 'stately',
+    singletonKey: (payload) => payload.tipId,
+    effectKey: (payload) => payload.tipId,
+    retryLimit: 6,
+    retryDelaySeconds: 60,
+    expireInSeconds: 120,
+  }),
   'search.analytics-rollup': scheduledJob('search.analytics-rollup', 'Rolls search events up into hourly query statistics'),
   'analytics.platform-rollup': scheduledJob('analytics.platform-rollup', 'Computes platform analytics (bookings, revenue, funnel)'),
   'search.alias-learning': scheduledJob('search.alias-learning', 'Proposes search aliases learned from queries that led to bookings'),
@@ -140,6 +181,10 @@ export const JOBS = {
   'payments.reconcile-stripe': scheduledJob(
     'payments.reconcile-stripe',
     "Compares bookings' payment state with Stripe and flags mismatches",
+  ),
+  'pricing.evaluate-tiers': scheduledJob(
+    'pricing.evaluate-tiers',
+    'Re-evaluates instructor fee tiers: rises at once, one-step drops after 30 days, reset after 90 idle days',
   ),
 } satisfies JobRegistry;
 

@@ -38,6 +38,12 @@ export const SCHEDULES: readonly ScheduleDefinition<CoreJobName>[] = [
     description: 'Every 15 minutes: capture lessons that ended 24 hours ago',
   },
   {
+    name: 'credit-expiry',
+    cron: '20 5 * * *',
+    job: 'credits.expire',
+    description: 'Daily at 05:20 UTC (after midnight in New York): expire credit past its 1-year expiry',
+  },
+  {
     name: 'referral-unlocker',
     cron: '*/15 * * * *',
     job: 'referrals.unlock-rewards',
@@ -72,5 +78,11 @@ export const SCHEDULES: readonly ScheduleDefinition<CoreJobName>[] = [
     cron: '40 * * * *',
     job: 'payments.reconcile-stripe',
     description: 'Hourly at :40: reconcile payments with Stripe',
+  },
+  {
+    name: 'instructor-tier-evaluation',
+    cron: '10 5 * * *',
+    job: 'pricing.evaluate-tiers',
+    description: 'Daily at 05:10 UTC (after midnight in New York): re-evaluate instructor fee tiers',
   },
 ];

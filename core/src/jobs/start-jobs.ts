@@ -3,7 +3,7 @@ import type { JobsConfig } from '../config.ts';
 import type { Clock } from '../shared/clock.ts';
 import type { Logger } from '../shared/logger.ts';
 import { type CoreJobs, JOBS } from './definitions.ts';
-import { createCoreHandlers } from './handlers.ts';
+import { type CoreHandlerDeps, createCoreHandlers } from './handlers.ts';
 import { createJobQueue, type JobQueue } from './queue.ts';
 import { type RunningScheduler, startScheduler } from './scheduler.ts';
 import { type JobHandlers, type JobObserver, type RunningWorker, startWorker } from './start-worker.ts';
@@ -31,6 +31,8 @@ export async function startJobs(
     release?: string | undefined;
     observer?: JobObserver | undefined;
     handlers?: JobHandlers<CoreJobs>;
+    /** What the core handlers need (the payment provider). */
+    handlerDeps?: CoreHandlerDeps;
   },
 ): Promise<JobsRuntime> {
   const { config, clock, logger } = options;
@@ -45,7 +47,7 @@ export async function startJobs(
     logger.info('job queue ready (send and inspect only; workers run in their own processes)');
     return { queue, worker: undefined, scheduler: undefined, stop: () => queue.stop() };
   }
-  const handlers = options.handlers ?? createCoreHandlers();
+  const handlers = options.handlers ?? createCoreHandlers(options.handlerDeps);
   const worker = await startWorker(database.db, {
     queue,
     handlers,

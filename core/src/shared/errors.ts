@@ -5,6 +5,8 @@
  */
 export const ERROR_STATUS = {
   bad_request: 400,
+  /** A webhook whose signature does not verify (bad secret, too old, body changed). */
+  invalid_signature: 400,
   validation_error: 422,
   invalid_reference: 422,
   unauthenticated: 401,
@@ -21,6 +23,8 @@ export const ERROR_STATUS = {
   idempotency_key_reused: 409,
   idempotency_in_progress: 409,
   in_use: 409,
+  /** The card was declined or needs its holder (3-D Secure) — a business outcome, not a fault. */
+  card_declined: 402,
   payload_too_large: 413,
   unsupported_media_type: 415,
   rate_limited: 429,

@@ -12,6 +12,8 @@ import { createJobQueue, type JobQueue } from '../../src/jobs/queue.ts';
 import { JOBS } from '../../src/jobs/definitions.ts';
 import { type Clock, systemClock } from '../../src/shared/clock.ts';
 import { createLogger, type Logger } from '../../src/shared/logger.ts';
+import type { PaymentProvider } from '../../src/payments/provider.ts';
+import { createPaymentProvider } from '../../src/payments/providers/index.ts';
 
 export interface TestApi {
   baseUrl: string;
@@ -39,6 +41,11 @@ export interface TestApiOptions extends AppOptions {
   logger?: Logger;
   /** The job queue the app sends with (default: the platform's jobs on this database, no worker). */
   jobs?: JobQueue;
+  /**
+   * The payment provider (default: as configured by `env` — the offline provider on this database
+   * unless STRIPE_SECRET_KEY/PAYMENTS_PROVIDER say otherwise, with this API's clock).
+   */
+  payments?: PaymentProvider;
 }
 
 /**
@@ -63,7 +70,8 @@ export async function startTestApi(options: TestApiOptions = {}): Promise<TestAp
   const auth = createAuthDeps({ config: config.auth, clock, logger });
   const jobs = options.jobs ?? createJobQueue(database, { jobs: JOBS, logger });
   if (!options.jobs) await jobs.start();
-  const deps: ApiDeps = { config, database, logger, clock, startedAt: new Date(), auth, jobs, ...platform };
+  const payments = options.payments ?? createPaymentProvider(config.payments, database.db, { clock });
+  const deps: ApiDeps = { config, database, logger, clock, startedAt: new Date(), auth, jobs, payments, ...platform };
   const app = createApp(deps, options);
   const server: Server = await new Promise((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));

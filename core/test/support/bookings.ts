@@ -5,6 +5,7 @@ import { issueAccessToken } from '../../src/auth/own-tokens.ts';
 import type { TestApi } from './api.ts';
 import { bearer } from './auth.ts';
 import { createCatalogService, createUser } from './factories.ts';
+import { type OfflineTestCardId, saveTestCard } from './payments.ts';
 
 /**
  * Booking-test helpers. Access tokens are issued with the app's own keys (no Argon2 sign-in per
@@ -120,3 +121,43 @@ export function postBooking(api: TestApi, headers: Record<string, string>, json:
 export const BOOKING_TEST_ENV = {
   RATE_LIMIT_POLICIES: JSON.stringify({ default: { mode: 'off' }, booking: { mode: 'off' } }),
 };
+
+/**
+ * Books a lesson and checks it out with a saved offline card (saved once per student; the first
+ * card is the default), as the storefront does: POST /bookings, then POST /bookings/{id}/checkout.
+ * A lesson 24 h or more away comes back confirmed with its payment scheduled; a nearer one is
+ * authorized at checkout. Answers the checkout response (or the booking's refusal).
+ */
+export async function postConfirmedBooking(
+  api: TestApi,
+  headers: Record<string, string>,
+  json: unknown,
+  options: { card?: string; applyCredits?: boolean } = {},
+) {
+  const booked = await postBooking(api, headers, json);
+  if (booked.status !== 201) return { ...booked, bookingId: null };
+  const studentId = booked.body.studentId as string;
+  const saved = await api.database.db
+    .selectFrom('paymentMethods')
+    .select('id')
+    .where('userId', '=', studentId)
+    .where('detachedAt', 'is', null)
+    .where('providerPaymentMethodId', 'like', `${options.card ?? 'pm_offline_visa'}%`)
+    .executeTakeFirst();
+  const cardId = saved?.id ?? (await saveTestCard(api, headers, (options.card ?? 'pm_offline_visa') as OfflineTestCardId)).id;
+  const checkout = await checkOut(api, headers, booked.body.id, {
+    paymentMethodId: cardId,
+    ...(options.applyCredits === undefined ? {} : { applyCredits: options.applyCredits }),
+  });
+  return { ...checkout, bookingId: booked.body.id as string };
+}
+
+/** POST /api/v1/bookings/{id}/checkout with a fresh (or given) Idempotency-Key. */
+export function checkOut(api: TestApi, headers: Record<string, string>, bookingId: string, json: unknown = {}, key?: string) {
+  keyCounter += 1;
+  return api.request(`/api/v1/bookings/${bookingId}/checkout`, {
+    method: 'POST',
+    json,
+    headers: { ...headers, 'idempotency-key': key ?? `checkout-${Date.now()}-${keyCounter}-${Math.random()}` },
+  });
+}

@@ -13,6 +13,7 @@ import {
   reportNoShow,
   rescheduleBooking,
 } from '../../booking/index.ts';
+import { providerLabel } from '../../payments/money-deps.ts';
 import { CursorParam, LimitParam } from '../../shared/pagination.ts';
 import type { ApiDeps } from '../deps.ts';
 import { idempotency, idempotencyKeyHeaders } from '../idempotency.ts';
@@ -71,6 +72,8 @@ export const BookingSchema = z
     id: z.string(),
     status: z.enum(BOOKING_STATUSES),
     paymentStatus: z.enum(PAYMENT_STATUSES),
+    provider: z.enum(['stripe', 'offline']).describe('The payment provider; details at GET /bookings/{id}/payment'),
+    offline: z.boolean().describe('True on the embedded default: no real money moves'),
     studentId: z.string(),
     instructorId: z.string(),
     serviceId: z.string(),
@@ -114,7 +117,7 @@ export const BookingSchema = z
   })
   .meta({ id: 'Booking' });
 
-const BookingDetailSchema = BookingSchema.extend({
+export const BookingDetailSchema = BookingSchema.extend({
   events: z.array(z.object({ type: z.string(), actorType: z.string(), at: z.string() })).describe('The booking’s timeline, oldest first'),
 }).meta({ id: 'BookingDetail' });
 
@@ -139,22 +142,27 @@ const InstructorNoteBody = z.object({ note: z.string().trim().max(2000).nullable
 /** Booking, viewing and managing lessons. Object-level checks live in the use cases (404 for others' bookings). */
 export function bookingRoutes(api: ApiRouter, deps: ApiDeps): void {
   const db = deps.database.db;
-  const bookingDeps = { clock: deps.clock, jobs: deps.jobs, confirmImmediately: deps.config.bookings.confirmImmediately };
-  const detail = (req: { principal: Parameters<typeof getBooking>[1] }, id: string) => getBooking(db, req.principal, id);
+  const bookingDeps = { clock: deps.clock, jobs: deps.jobs };
+  // Every answer that shows payment state says which provider holds it (payments-shared.md).
+  const label = providerLabel(deps.payments);
+  const detail = async (req: { principal: Parameters<typeof getBooking>[1] }, id: string) => ({
+    ...(await getBooking(db, req.principal, id)),
+    ...label,
+  });
 
   api.add(
     {
       method: 'post',
       path: '/bookings',
       operationId: 'createBooking',
-      summary: 'Book a lesson (holds the time 15 minutes for payment)',
+      summary: 'Book a lesson (holds the time 15 minutes for checkout: POST /bookings/{id}/checkout)',
       tags: ['bookings'],
       auth: { permission: 'bookings:create' },
       headers: idempotencyKeyHeaders({ required: true }),
       body: CreateBookingBody,
       rateLimit: 'booking',
       responses: {
-        201: { description: 'The booking, pending payment (or confirmed on tiers that confirm at once)', schema: BookingSchema },
+        201: { description: 'The booking, pending payment until checkout', schema: BookingSchema },
       },
     },
     requirePermission('bookings:create'),
@@ -163,7 +171,7 @@ export function bookingRoutes(api: ApiRouter, deps: ApiDeps): void {
       const body = CreateBookingBody.parse(req.body);
       const booking = await createBooking(db, req.auditContext, { ...body, startsAt: new Date(body.startsAt) }, bookingDeps);
       await invalidateAvailability(deps, booking.instructorId);
-      res.status(201).json(booking);
+      res.status(201).json({ ...booking, ...label });
     },
   );
 
@@ -182,7 +190,8 @@ export function bookingRoutes(api: ApiRouter, deps: ApiDeps): void {
     async (req, res) => {
       const query = ListBookingsQuery.parse(req.query);
       res.setHeader('Cache-Control', 'private, no-store');
-      res.json(await findBookings(db, req.principal, query, deps));
+      const page = await findBookings(db, req.principal, query, deps);
+      res.json({ ...page, items: page.items.map((item) => ({ ...item, ...label })) });
     },
   );
 

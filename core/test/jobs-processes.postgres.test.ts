@@ -15,10 +15,11 @@ import {
   type WorkerChild,
 } from './support/jobs.ts';
 
-// Real worker processes killed with SIGKILL. A PGlite database lives inside one process, so these
-// run on PostgreSQL only (CI runs the suite with DATABASE_URL too); jobs-queue.test.ts covers the
-// same guarantees in one process on both engines.
-describe.runIf(process.env.DATABASE_URL)('worker processes on PostgreSQL', () => {
+// Real worker processes killed with SIGKILL. A PGlite database lives inside one process, so this
+// file (*.postgres.test.ts) is only collected when DATABASE_URL is set (core/vitest.config.ts; CI
+// runs the suite that way too); jobs-queue.test.ts covers the same guarantees in one process on
+// both engines.
+describe('worker processes on PostgreSQL', () => {
   let database: TestDatabase;
   let queue: JobQueue<TestJobs>;
   const children: WorkerChild[] = [];
