@@ -190,6 +190,9 @@ describe('GET /api/v1/search over the demo data', () => {
     const relaxed = body.relaxed.map((entry) => entry.constraint);
     expect([...relaxed].sort((a, b) => order.indexOf(a) - order.indexOf(b))).toEqual(relaxed);
     for (const entry of body.relaxed) expect(entry.detail.length).toBeGreaterThan(10);
+    // some instructors were free in the window, so the explanation must not claim nobody was
+    const timeRelaxed = body.relaxed.find((entry) => entry.constraint === 'time');
+    if (timeRelaxed) expect(timeRelaxed.detail).toMatch(/^Only \d+ instructors? (was|were) free 17:00–21:00/);
   });
 
   it('swimming for my 6 year old near me: the signed-in student’s saved address decides the area', async () => {

@@ -137,12 +137,19 @@ export async function authorizeLocked(
     const { booking, payment } = await loadMoneyState(trx, bookingId);
     if (!payment) return { outcome: { status: 'skipped', reason: 'no_payment' } as AuthorizationOutcome, release: [] as string[] };
     if (result.status !== 'failed') {
-      await finishOperation(
+      const finished = await finishOperation(
         trx,
         outcome.operation,
         { status: 'succeeded', providerObjectId: result.paymentIntentId, response: result },
         now,
       );
+      const authorized: AuthorizationOutcome = {
+        status: 'authorized',
+        paymentIntentId: result.paymentIntentId,
+        authorizationExpiresAt: result.captureBefore ? result.captureBefore.toISOString() : null,
+      };
+      // another process that resumed the same call recorded it (and released what it supersedes)
+      if (!finished) return { outcome: authorized, release: [] as string[] };
       const superseded = payment.paymentIntentId && payment.paymentIntentId !== result.paymentIntentId && !payment.capturedAt;
       const live = booking.status === 'pending_payment' || booking.status === 'confirmed';
       await updateBookingPayment(
@@ -214,7 +221,7 @@ export async function authorizeLocked(
       };
     }
 
-    await finishOperation(
+    const finished = await finishOperation(
       trx,
       outcome.operation,
       {
@@ -226,6 +233,13 @@ export async function authorizeLocked(
       },
       now,
     );
+    const failed: AuthorizationOutcome = {
+      status: 'failed',
+      code: result.code,
+      message: result.message,
+      requiresAction: result.requiresAction,
+    };
+    if (!finished) return { outcome: failed, release: [] as string[] };
     const confirmed = booking.status === 'confirmed';
     const firstFailureAt = payment.failureNotifiedAt ?? now;
     const notify = confirmed && !payment.failureNotifiedAt;
@@ -316,8 +330,9 @@ export async function releaseAuthorizationLocked(
   if (outcome.kind === 'already_done') return;
   await lock.transaction(async (trx) => {
     const now = deps.clock.now();
+    let finished: boolean;
     if (outcome.kind === 'rejected') {
-      await finishOperation(
+      finished = await finishOperation(
         trx,
         outcome.operation,
         {
@@ -329,13 +344,14 @@ export async function releaseAuthorizationLocked(
         now,
       );
     } else {
-      await finishOperation(
+      finished = await finishOperation(
         trx,
         outcome.operation,
         { status: 'succeeded', providerObjectId: input.paymentIntentId, response: outcome.value },
         now,
       );
     }
+    if (!finished) return;
     await recordMoneyChange(trx, actor, {
       bookingId,
       event: 'payment_authorization_released',

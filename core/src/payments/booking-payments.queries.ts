@@ -250,6 +250,7 @@ export async function insertPendingOperation(
     .executeTakeFirstOrThrow();
 }
 
+/** Completes a pending operation; false when it was no longer pending (another process completed it). */
 export async function completeOperation(
   trx: Transaction<DB>,
   id: string,
@@ -261,8 +262,8 @@ export async function completeOperation(
     response: JsonValue;
   },
   now: Date,
-): Promise<void> {
-  await trx
+): Promise<boolean> {
+  const result = await trx
     .updateTable('paymentOperations')
     .set({
       status: outcome.status,
@@ -274,7 +275,8 @@ export async function completeOperation(
     })
     .where('id', '=', id)
     .where('status', '=', 'pending')
-    .execute();
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
 }
 
 export async function findOperations(db: Executor, bookingId: string): Promise<PaymentOperationRow[]> {
@@ -283,7 +285,8 @@ export async function findOperations(db: Executor, bookingId: string): Promise<P
 
 // ---- sweep candidates ------------------------------------------------------------------------
 
-const SWEEP_BATCH = 100;
+// Per sweep run (every 5–15 minutes, four bookings at a time): about 2,000–4,000 bookings an hour.
+const SWEEP_BATCH = 500;
 
 /**
  * Confirmed lessons whose authorization is due (T−24h reached) and not yet made, or made but

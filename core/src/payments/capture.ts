@@ -79,6 +79,7 @@ export async function captureLocked(
     onClaim: async (trx, operation) => {
       await updateBookingPayment(trx, bookingId, { captureAttempts: operation.attempt }, deps.clock.now());
     },
+    stillNeeded: async (trx) => !(await loadMoneyState(trx, bookingId)).payment?.capturedAt,
     call: (key, request) =>
       deps.payments.capture(
         { paymentIntentId: String(request.paymentIntentId ?? paymentIntentId), amountCents: Number(request.amountCents ?? amountCents) },
@@ -102,12 +103,13 @@ export async function captureLocked(
     const { payment: current } = await loadMoneyState(trx, bookingId);
     if (!current) return { status: 'skipped', reason: 'no_payment' };
     if (result.status === 'captured') {
-      await finishOperation(
+      const finished = await finishOperation(
         trx,
         outcome.operation,
         { status: 'succeeded', providerObjectId: result.chargeId ?? paymentIntentId, response: result },
         at,
       );
+      if (!finished) return { status: 'already_captured' };
       await updateBookingPayment(
         trx,
         bookingId,
@@ -138,12 +140,20 @@ export async function captureLocked(
       return { status: 'captured', capturedCents: result.capturedCents, chargeId: result.chargeId };
     }
 
-    await finishOperation(
+    const finished = await finishOperation(
       trx,
       outcome.operation,
       { status: 'failed', providerObjectId: paymentIntentId, errorCode: result.code, errorMessage: result.message, response: result },
       at,
     );
+    // another process recorded this failure (and any e-mail) already
+    if (!finished)
+      return {
+        status: 'failed',
+        code: result.code,
+        message: result.message,
+        nextAttemptAt: current.nextCaptureAttemptAt?.toISOString() ?? null,
+      };
     return recordCaptureFailure(trx, deps, bookingId, {
       reason: options.reason,
       actor,

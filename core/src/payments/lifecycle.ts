@@ -33,20 +33,30 @@ export type SweepResult = {
   outcomes: Record<string, number>;
 };
 
+/** Bookings one sweep works on at once: provider round trips dominate, and each booking has its own lock. */
+const SWEEP_CONCURRENCY = 4;
+
 async function sweep(ids: string[], deps: MoneyDeps, work: (bookingId: string) => Promise<string>): Promise<SweepResult> {
   const result: SweepResult = { processed: 0, failed: 0, errors: [], outcomes: {} };
-  // One booking at a time: a refused lock or a provider outage skips that booking until the next run.
-  for (const bookingId of ids) {
-    try {
-      const outcome = await work(bookingId);
-      result.processed += 1;
-      result.outcomes[outcome] = (result.outcomes[outcome] ?? 0) + 1;
-    } catch (error) {
-      result.failed += 1;
-      if (result.errors.length < 20) result.errors.push({ bookingId, error: (error as Error).message });
-      deps.logger?.warn({ bookingId, err: { message: (error as Error).message } }, 'payment sweep: booking skipped until the next run');
+  // A few bookings at a time (one at a time made 1,000 lessons ending together take hours to pay
+  // out); a refused lock or a provider outage skips that booking until the next run.
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < ids.length) {
+      const bookingId = ids[next] as string;
+      next += 1;
+      try {
+        const outcome = await work(bookingId);
+        result.processed += 1;
+        result.outcomes[outcome] = (result.outcomes[outcome] ?? 0) + 1;
+      } catch (error) {
+        result.failed += 1;
+        if (result.errors.length < 20) result.errors.push({ bookingId, error: (error as Error).message });
+        deps.logger?.warn({ bookingId, err: { message: (error as Error).message } }, 'payment sweep: booking skipped until the next run');
+      }
     }
-  }
+  };
+  await Promise.all(Array.from({ length: Math.min(SWEEP_CONCURRENCY, ids.length) }, lane));
   return result;
 }
 

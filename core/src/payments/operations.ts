@@ -28,6 +28,13 @@ import { PaymentProviderError } from './provider.ts';
  * A crash between 2 and 3 leaves the row pending; the next run of the same action finds it and
  * calls again with the SAME key, so the provider replays its first answer instead of moving
  * money twice. A deliberate new attempt (a retry after a decline) takes the next attempt number.
+ *
+ * Without Redis (or after a Redis lock expired) two processes can run the same action on a
+ * booking at once; the row lock is only held inside each short transaction. So step 3 records
+ * the consequences only if it is the one that completes the pending row (`finishOperation`
+ * answers false otherwise), and a fresh attempt re-checks under the row lock that the action is
+ * still needed (`stillNeeded`): a call another process finished meanwhile is never recorded
+ * twice, nor repeated under the next key.
  */
 
 /** A pending call of another purpose younger than this means another process is mid-action. */
@@ -46,6 +53,12 @@ export interface ProviderCallSpec<T> {
   /** Runs in the claiming transaction (e.g. to count the attempt on booking_payments). */
   onClaim?: (trx: Transaction<DB>, operation: PaymentOperationRow) => Promise<void>;
   /**
+   * Checked in the claiming transaction, under the booking's row lock, before a NEW attempt is
+   * claimed (not when a pending one is resumed): false when the action was done since the caller
+   * read the state (another process did it), which then ends as `already_done`.
+   */
+  stillNeeded?: (trx: Transaction<DB>) => Promise<boolean>;
+  /**
    * Makes the call. `request` is what the operation row recorded when it was claimed — for a
    * resumed call, the FIRST run's request — so a key is always sent with the same parameters
    * (Stripe rejects a reused key with different ones).
@@ -58,8 +71,8 @@ export type ProviderCallOutcome<T> =
   | { kind: 'answered'; value: T; operation: PaymentOperationRow }
   /** The provider refused the request itself (bad request, unknown object): not retryable. */
   | { kind: 'rejected'; error: PaymentProviderError; operation: PaymentOperationRow }
-  /** This exact operation was already completed earlier: its stored response stands. */
-  | { kind: 'already_done'; operation: PaymentOperationRow };
+  /** This exact operation was already completed earlier (its stored response stands), or the action is no longer needed (null). */
+  | { kind: 'already_done'; operation: PaymentOperationRow | null };
 
 /** Claims (or resumes) the operation, calls the provider, and hands back what happened. */
 export async function callProvider<T>(lock: MoneyLock, deps: MoneyDeps, spec: ProviderCallSpec<T>): Promise<ProviderCallOutcome<T>> {
@@ -72,6 +85,7 @@ export async function callProvider<T>(lock: MoneyLock, deps: MoneyDeps, spec: Pr
     if (other) {
       throw new AppError('unavailable', 'Another payment action on this booking is in progress; try again in a moment.', null, 2);
     }
+    if (spec.stillNeeded && !(await spec.stillNeeded(trx))) return { operation: null, fresh: false };
     const attempt = spec.attempt === 'next' ? (await countOperations(trx, bookingId, spec.purpose)) + 1 : spec.attempt;
     const key = idempotencyKey(spec.purpose, bookingId, attempt);
     const existing = await findOperationByKey(trx, key);
@@ -91,7 +105,7 @@ export async function callProvider<T>(lock: MoneyLock, deps: MoneyDeps, spec: Pr
     return { operation, fresh: true };
   });
   const { operation } = claimed;
-  if (operation.status !== 'pending') return { kind: 'already_done', operation };
+  if (!operation || operation.status !== 'pending') return { kind: 'already_done', operation };
   try {
     const request =
       operation.request && typeof operation.request === 'object' && !Array.isArray(operation.request) ? operation.request : {};
@@ -116,7 +130,11 @@ export async function callProvider<T>(lock: MoneyLock, deps: MoneyDeps, spec: Pr
   }
 }
 
-/** Completes an operation row (in the transaction that records its consequences). */
+/**
+ * Completes an operation row, in the transaction that records its consequences. False when the
+ * row was no longer pending: another process that resumed the same call recorded them already,
+ * and the caller must record nothing.
+ */
 export async function finishOperation(
   trx: Transaction<DB>,
   operation: PaymentOperationRow,
@@ -128,8 +146,8 @@ export async function finishOperation(
     response: unknown;
   },
   now: Date,
-): Promise<void> {
-  await completeOperation(trx, operation.id, { ...outcome, response: toJson(outcome.response) }, now);
+): Promise<boolean> {
+  return completeOperation(trx, operation.id, { ...outcome, response: toJson(outcome.response) }, now);
 }
 
 /** A provider answer as stored JSON (dates as ISO strings). */

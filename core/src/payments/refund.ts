@@ -53,7 +53,7 @@ export async function refundLocked(
     const now = deps.clock.now();
     if (outcome.kind === 'rejected' || outcome.value.status === 'failed') {
       const message = outcome.kind === 'rejected' ? outcome.error.message : 'The refund failed at the provider.';
-      await finishOperation(
+      const finished = await finishOperation(
         trx,
         outcome.operation,
         {
@@ -65,6 +65,7 @@ export async function refundLocked(
         },
         now,
       );
+      if (!finished) return { status: 'failed', reason: message };
       await recordMoneyChange(trx, actor, {
         bookingId,
         event: 'payment_refund_failed',
@@ -83,7 +84,12 @@ export async function refundLocked(
       return { status: 'failed', reason: message };
     }
     const { refundId, status } = outcome.value;
-    await finishOperation(trx, outcome.operation, { status: 'succeeded', providerObjectId: refundId, response: outcome.value }, now);
+    // (another process that resumed the same refund counted it already)
+    if (
+      !(await finishOperation(trx, outcome.operation, { status: 'succeeded', providerObjectId: refundId, response: outcome.value }, now))
+    ) {
+      return { status: 'skipped', reason: 'already_done' };
+    }
     await addRefund(trx, bookingId, { amountCents: refundedCents, refundId }, now);
     await recordMoneyChange(trx, actor, {
       bookingId,

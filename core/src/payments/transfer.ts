@@ -52,6 +52,8 @@ export async function transferLocked(lock: MoneyLock, deps: MoneyDeps, options: 
       destinationAccountId: prepared.destinationAccountId,
       sourceChargeId: prepared.advanced ? null : prepared.chargeId,
     },
+    // (a payout another process sent since `prepared` must not go out again under the next key)
+    stillNeeded: async (trx) => !(await loadMoneyState(trx, bookingId)).payment?.transferredAt,
     call: (key, request) =>
       deps.payments.transfer(
         {
@@ -69,7 +71,7 @@ export async function transferLocked(lock: MoneyLock, deps: MoneyDeps, options: 
   return lock.transaction(async (trx): Promise<TransferOutcome> => {
     const now = deps.clock.now();
     if (outcome.kind === 'rejected') {
-      await finishOperation(
+      const finished = await finishOperation(
         trx,
         outcome.operation,
         {
@@ -80,6 +82,7 @@ export async function transferLocked(lock: MoneyLock, deps: MoneyDeps, options: 
         },
         now,
       );
+      if (!finished) return { status: 'owed', reason: 'transfer_refused' };
       await recordMoneyChange(trx, actor, {
         bookingId,
         event: 'payout_transfer_failed',
@@ -97,7 +100,11 @@ export async function transferLocked(lock: MoneyLock, deps: MoneyDeps, options: 
     }
     const { transferId } = outcome.value;
     const amountCents = outcome.operation.amountCents ?? prepared.amountCents;
-    await finishOperation(trx, outcome.operation, { status: 'succeeded', providerObjectId: transferId, response: outcome.value }, now);
+    if (
+      !(await finishOperation(trx, outcome.operation, { status: 'succeeded', providerObjectId: transferId, response: outcome.value }, now))
+    ) {
+      return { status: 'skipped', reason: 'already_done' };
+    }
     await updateBookingPayment(trx, bookingId, { transferId, transferredCents: amountCents, transferredAt: now }, now);
     await recordMoneyChange(trx, actor, {
       bookingId,

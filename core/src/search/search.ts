@@ -634,7 +634,7 @@ export function createSearchService(deps: SearchServiceDeps): SearchService {
       if (found.size >= MIN_RESULTS) break;
       if (!active[constraint]) continue;
       active[constraint] = false;
-      relaxed.push({ constraint, detail: relaxDetail(constraint, query, summary, maxPriceCents, minPriceCents) });
+      relaxed.push({ constraint, detail: relaxDetail(constraint, query, summary, maxPriceCents, minPriceCents, found.size) });
       found = await evaluate(active);
     }
     const foundIds = [...found.keys()];
@@ -707,12 +707,16 @@ function relaxDetail(
   summary: ParseSummary,
   maxPriceCents: number | null,
   minPriceCents: number | null,
+  /** How many instructors met every constraint still active before this one was relaxed. */
+  foundBefore: number,
 ): string {
+  // "Nobody" only when it is true: relaxing also happens with 1–4 matches (fewer than MIN_RESULTS).
+  const who = foundBefore === 0 ? 'Nobody was' : `Only ${foundBefore} instructor${foundBefore === 1 ? ' was' : 's were'}`;
   switch (constraint) {
     case 'time':
-      return `Nobody was free ${summary.timeWindow ? `${summary.timeWindow.start}–${summary.timeWindow.end}` : 'then'}${query.date ? ` on ${query.date}` : ' in the next days'}; showing other times.`;
+      return `${who} free ${summary.timeWindow ? `${summary.timeWindow.start}–${summary.timeWindow.end}` : 'then'}${query.date ? ` on ${query.date}` : ' in the next days'}; showing other times.`;
     case 'date':
-      return `Nobody was free on ${query.date === query.dateEnd || !query.dateEnd ? query.date : `${query.date}–${query.dateEnd}`}; showing other days.`;
+      return `${who} free on ${query.date === query.dateEnd || !query.dateEnd ? query.date : `${query.date}–${query.dateEnd}`}; showing other days.`;
     case 'skill':
       return `Few instructors list ${query.skill} lessons; showing every level.`;
     case 'audience':
