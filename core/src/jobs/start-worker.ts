@@ -1,6 +1,7 @@
 import type { DB, JsonValue } from '@instainstru/db';
 import type { Kysely, Transaction } from 'kysely';
 import { randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import os from 'node:os';
 import { ZodError } from 'zod';
 import type { Clock } from '../shared/clock.ts';
@@ -122,6 +123,9 @@ export async function startWorker<R extends JobRegistry>(db: Kysely<DB>, options
   let jobsDone = 0;
   let jobsFailed = 0;
   const stopController = new AbortController();
+  // Each queue's loop waits on the stop signal (a poll sleep or a free slot), so there are as many
+  // listeners as queues: more than Node's default warning threshold of 10, and not a leak.
+  setMaxListeners(names.length + 10, stopController.signal);
 
   const counters = (): WorkerCounters => ({
     jobsDone,
