@@ -16,8 +16,11 @@ export interface LoadOptions {
   baseUrl: string;
   connections: number;
   durationMs: number;
-  /** The request each loop sends; `loop` lets loops act as different clients. */
-  request: RequestShape | ((loop: number) => RequestShape);
+  /**
+   * The request each loop sends; `loop` lets loops act as different clients, `sent` (requests this
+   * loop sent before) lets a loop vary its requests, e.g. to miss a cache on purpose.
+   */
+  request: RequestShape | ((loop: number, sent: number) => RequestShape);
 }
 
 export interface LoadResult {
@@ -75,12 +78,11 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const endAt = started + options.durationMs;
 
   async function loop(index: number): Promise<void> {
-    const shape = typeof options.request === 'function' ? options.request(index) : options.request;
-    const url = new URL(shape.path, options.baseUrl);
-    while (performance.now() < endAt) {
+    for (let count = 0; performance.now() < endAt; count += 1) {
+      const shape = typeof options.request === 'function' ? options.request(index, count) : options.request;
       const sent = performance.now();
       try {
-        const status = await send(agent, url, shape);
+        const status = await send(agent, new URL(shape.path, options.baseUrl), shape);
         if (performance.now() > endAt) break;
         latencies.push(performance.now() - sent);
         statusCounts[status] = (statusCounts[status] ?? 0) + 1;

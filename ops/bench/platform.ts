@@ -12,13 +12,12 @@
 //   npm run bench:platform -w ops        BENCH_CONNECTIONS=50 BENCH_DURATION_S=10 BENCH_RUNS=3
 //   DATABASE_URL=postgres://…            the API process uses a fresh database on that server
 //   REDIS_URL=redis://…                  rate limits counted in Redis instead of in-process
-import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { createTestDatabase, type TestDatabase } from '../../db/src/testing.ts';
+import { startBenchServer } from './bench-server.ts';
 import { type LoadResult, median, runLoad } from './load.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -27,33 +26,6 @@ const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const durationMs = Number(process.env.BENCH_DURATION_S ?? 10) * 1000;
 const warmupMs = Number(process.env.BENCH_WARMUP_S ?? 3) * 1000;
 const runs = Number(process.env.BENCH_RUNS ?? 3);
-
-interface ServerInfo {
-  apiUrl: string;
-  bareUrl: string;
-  pid: number;
-}
-
-async function startServer(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; info: ServerInfo }> {
-  const child = spawn(path.join(root, 'node_modules/.bin/tsx'), [path.join(here, 'platform-server.ts')], {
-    cwd: root,
-    env,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const lines = readline.createInterface({ input: child.stdout! });
-  const info = await new Promise<ServerInfo>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`bench server exited early (${code})`)));
-    lines.on('line', (line) => {
-      try {
-        const parsed = JSON.parse(line) as ServerInfo & { ready?: boolean };
-        if (parsed.ready) resolve(parsed);
-      } catch {
-        // not our line (a log line): ignore
-      }
-    });
-  });
-  return { child, info };
-}
 
 async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
   const response = await fetch(url, {
@@ -107,7 +79,7 @@ async function main(): Promise<void> {
     database = await createTestDatabase(process.env, { migrate: false });
     childEnv.DATABASE_URL = database.url;
   }
-  const { child, info } = await startServer(childEnv);
+  const { child, info } = await startBenchServer(root, path.join(here, 'platform-server.ts'), childEnv);
   const started = new Date();
   try {
     console.log(`bench server pid ${info.pid}: api ${info.apiUrl}, bare ${info.bareUrl}`);

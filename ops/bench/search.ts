@@ -15,21 +15,19 @@
 //         so every request parses (from the parse cache), retrieves, reads availability, relaxes
 //         and ranks.
 // Baseline and targets alternate, each after a warm-up; medians of BENCH_RUNS runs. The load is a
-// closed loop per connection over keep-alive sockets (as load.ts; autocannon is not installed). Writes
+// closed loop per connection over keep-alive sockets (load.ts; autocannon is not installed). Writes
 // ops/bench/results/search-<time>.json and prints a table. Not a test: it never fails on speed.
 //
 //   npm run bench:search -w ops          BENCH_CONNECTIONS=50 BENCH_DURATION_S=10 BENCH_RUNS=3
 //   DATABASE_URL=postgres://…            a fresh database on that server (PGlite in the child otherwise)
 //   REDIS_URL=redis://…                  the caches in Redis instead of in-process
-import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { createTestDatabase, type TestDatabase } from '../../db/src/testing.ts';
-import http from 'node:http';
-import { median, percentile } from './load.ts';
+import { startBenchServer } from './bench-server.ts';
+import { type LoadResult, median, runLoad } from './load.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
@@ -54,95 +52,9 @@ export const QUERIES = [
   'spanish for teens this weekend',
 ];
 
-interface ServerInfo {
-  apiUrl: string;
-  bareUrl: string;
-  pid: number;
-}
-
-async function startServer(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; info: ServerInfo }> {
-  const child = spawn(path.join(root, 'node_modules/.bin/tsx'), [path.join(here, 'search-server.ts')], {
-    cwd: root,
-    env,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const lines = readline.createInterface({ input: child.stdout! });
-  const info = await new Promise<ServerInfo>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`bench server exited early (${code})`)));
-    lines.on('line', (line) => {
-      try {
-        const parsed = JSON.parse(line) as ServerInfo & { ready?: boolean };
-        if (parsed.ready) resolve(parsed);
-      } catch {
-        // a log line, not ours
-      }
-    });
-  });
-  return { child, info };
-}
-
-interface LoadResult {
-  requests: number;
-  rps: number;
-  statusCounts: Record<string, number>;
-  non2xx: number;
-  errors: number;
-  latencyMs: { p50: number; p95: number; p99: number; max: number };
-}
-
-/**
- * Closed loop over keep-alive sockets, as load.ts does it, except that the path is asked for
- * every request (the cold series needs a new URL each time). Used for every series, so the
- * baseline and the targets are measured the same way.
- */
-async function runLoop(baseUrl: string, pathFor: (loop: number, sent: number) => string, ms: number): Promise<LoadResult> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: connections, maxFreeSockets: connections });
-  const latencies: number[] = [];
-  const statusCounts: Record<string, number> = {};
-  let errors = 0;
-  const started = performance.now();
-  const endAt = started + ms;
-  const get = (url: URL) =>
-    new Promise<number>((resolve, reject) => {
-      const request = http.get(url, { agent }, (response) => {
-        response.on('error', reject);
-        response.on('end', () => resolve(response.statusCode ?? 0));
-        response.resume();
-      });
-      request.on('error', reject);
-    });
-  await Promise.all(
-    Array.from({ length: connections }, async (_, loop) => {
-      for (let sent = 0; performance.now() < endAt; sent += 1) {
-        const at = performance.now();
-        try {
-          const status = await get(new URL(pathFor(loop, sent), baseUrl));
-          if (performance.now() > endAt) break;
-          latencies.push(performance.now() - at);
-          statusCounts[status] = (statusCounts[status] ?? 0) + 1;
-        } catch {
-          errors += 1;
-        }
-      }
-    }),
-  );
-  agent.destroy();
-  const sorted = Float64Array.from(latencies).sort();
-  return {
-    requests: latencies.length,
-    rps: latencies.length / (ms / 1000),
-    statusCounts,
-    non2xx: Object.entries(statusCounts)
-      .filter(([status]) => !status.startsWith('2'))
-      .reduce((sum, [, count]) => sum + count, 0),
-    errors,
-    latencyMs: {
-      p50: percentile(sorted, 0.5),
-      p95: percentile(sorted, 0.95),
-      p99: percentile(sorted, 0.99),
-      max: sorted[sorted.length - 1] ?? Number.NaN,
-    },
-  };
+/** Every series (baseline and targets) runs through load.ts the same way; the path may change per request. */
+function runLoop(baseUrl: string, pathFor: (loop: number, sent: number) => string, durationMs: number): Promise<LoadResult> {
+  return runLoad({ baseUrl, connections, durationMs, request: (loop, sent) => ({ path: pathFor(loop, sent) }) });
 }
 
 interface Measured {
@@ -174,7 +86,7 @@ async function main(): Promise<void> {
   }
   const started = new Date();
   console.log('starting the API on the demo data (migrate and seed)…');
-  const { child, info } = await startServer(childEnv);
+  const { child, info } = await startBenchServer(root, path.join(here, 'search-server.ts'), childEnv);
   try {
     console.log(`bench server pid ${info.pid}: api ${info.apiUrl}, bare ${info.bareUrl}`);
     console.log(`${connections} connections × ${durationMs / 1000} s, ${runs} runs each, alternating; warm-up ${warmupMs / 1000} s`);
