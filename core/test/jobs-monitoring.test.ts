@@ -229,7 +229,12 @@ describe('monitoring a running worker', () => {
   it('shows job history with filters, and one job with the effects it recorded', async () => {
     worker = await startTestWorker(database, queue);
     const ids: string[] = [];
-    for (let n = 0; n < 3; n += 1) ids.push((await queue.send(database.db, 'test.effect', { n }))!);
+    for (let n = 0; n < 3; n += 1) {
+      ids.push((await queue.send(database.db, 'test.effect', { n }))!);
+      // History is newest first by creation time, then by (random) job id. PGlite's clock ticks in
+      // milliseconds, so two sends in one tick would tie: keep the three creation times apart.
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
     await waitFor(async () => (await countJobs(database.db, 'test.effect', 'completed')) === 3, { what: 'three jobs' });
     await failedJob('boom');
 
